@@ -1,0 +1,65 @@
+# One entry point for every section. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Ansible and other tools keep their state inside the ignored cache, not in $HOME.
+export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
+# Sections with their own Makefile (lint, optional bench/test-extra targets).
+SECTIONS := infra docker auditscript cicd staticinfra monitoring architecture
+SECTION_MAKEFILES := $(wildcard $(SECTIONS:%=%/Makefile))
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.synced: requirements.lock
+	@command -v uv >/dev/null || python3 -m pip install -q uv
+	@test -x $(PY) || uv venv -q --python 3.11 $(VENV) || uv venv -q $(VENV)
+	VIRTUAL_ENV=$(VENV) uv pip sync -q requirements.lock
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.synced ## Create the Python virtualenv from requirements.lock
+
+.PHONY: lock
+lock: ## Re-resolve requirements.lock and docker/app/requirements.txt
+	uv pip compile -q --python-version 3.8 --generate-hashes docker/app/requirements.in -o docker/app/requirements.txt
+	uv pip compile -q pyproject.toml --python-version 3.11 -o requirements.lock
+
+.PHONY: system-deps
+system-deps: ## Install Debian packages the tests use (podman, promtool, wrk, graphviz, ...)
+	bash tests/support/system-deps.sh
+
+.PHONY: tools
+tools: ## Build or reuse OpenTofu, tflint and the AWS provider mirror (cached in ~/.cache)
+	bash infra/scripts/tools.sh
+
+.PHONY: lint
+lint: venv ## Run every linter (ruff, mypy, vermin and each section's own)
+	ruff check .
+	ruff format --check .
+	mypy docker/app auditscript cicd tests/support
+	vermin --target=3.8 --violations --no-tips --eval-annotations --backport typing docker/app auditscript cicd/*.py staticinfra/files
+	@for d in $(dir $(SECTION_MAKEFILES)); do echo "== lint $$d"; $(MAKE) --no-print-directory -C $$d lint; done
+
+.PHONY: test
+test: venv lint ## Install what is needed, lint, then run every test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: venv ## Run the benchmarks (ratios against baselines measured in the same run)
+	$(PY) -m tests.bench
+
+.PHONY: demo
+demo: venv ## Start local AWS + the /user service and walk through every section
+	$(PY) -m tests.support.demo
+
+.PHONY: clean
+clean: ## Remove virtualenv, caches and local output (keeps ~/.cache tool builds)
+	rm -rf $(VENV) .cache logs .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
