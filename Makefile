@@ -39,21 +39,46 @@ system-deps: ## Install Debian packages the tests use (podman, promtool, wrk, gr
 tools: ## Build or reuse OpenTofu, tflint and the AWS provider mirror (cached in ~/.cache)
 	bash infra/scripts/tools.sh
 
+# Puts tofu/tflint on PATH and points TF_CLI_CONFIG_FILE at the provider mirror for one recipe.
+TOOLS_ENV = eval "$$(bash infra/scripts/tools.sh --env)"
+
+.PHONY: deps
+deps: venv ## Install everything the tests drive: apt packages (as root) and the terraform tools
+	@if [ "$$(id -u)" = 0 ]; then bash tests/support/system-deps.sh; \
+	 else echo "[deps] not root: skipping apt packages; tests that need them will skip"; fi
+	@if command -v go >/dev/null; then bash infra/scripts/tools.sh; \
+	 else echo "[deps] no Go toolchain: terraform tools not built; their tests will skip"; fi
+
+# Typed Python we ship or share; the 3.8 check covers what runs on hosts, agents and in the image.
+MYPY_PATHS := $(wildcard docker/app auditscript cicd tests/support tests/bench tests/app)
+PY38_PATHS := $(wildcard docker/app auditscript cicd/*.py cicd/route53check staticinfra/files)
+
 .PHONY: lint
-lint: venv ## Run every linter (ruff, mypy, vermin and each section's own)
+lint: deps ## Run every linter (ruff, mypy, vermin and each section's own)
 	ruff check .
 	ruff format --check .
-	mypy docker/app auditscript cicd tests/support
-	vermin --target=3.8 --violations --no-tips --eval-annotations --backport typing docker/app auditscript cicd/*.py staticinfra/files
-	@for d in $(dir $(SECTION_MAKEFILES)); do echo "== lint $$d"; $(MAKE) --no-print-directory -C $$d lint; done
+	mypy $(MYPY_PATHS)
+	vermin -t=3.8- --violations --no-tips --eval-annotations --backport typing $(PY38_PATHS)
+	@$(TOOLS_ENV); for d in $(dir $(SECTION_MAKEFILES)); do \
+	  echo "== lint $$d"; $(MAKE) --no-print-directory -C $$d lint; done
 
 .PHONY: test
-test: venv lint ## Install what is needed, lint, then run every test suite
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: deps lint ## Install what is needed, lint, then run every test suite
+	$(TOOLS_ENV); $(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: bench
-bench: venv ## Run the benchmarks (ratios against baselines measured in the same run)
-	$(PY) -m tests.bench
+bench: deps ## Run the benchmarks (ratios against baselines measured in the same run)
+	$(PY) -m tests.bench.app_bench
+	@for d in $(dir $(SECTION_MAKEFILES)); do \
+	  if grep -q '^bench:' $$d/Makefile; then echo "== bench $$d"; $(MAKE) --no-print-directory -C $$d bench; fi; done
+
+.PHONY: up down logs
+up: ## Start the local containers (docker compose, see docker/README.md)
+	$(MAKE) --no-print-directory -C docker up
+down: ## Stop the local containers
+	$(MAKE) --no-print-directory -C docker down
+logs: ## Follow the local containers' logs
+	$(MAKE) --no-print-directory -C docker logs
 
 .PHONY: demo
 demo: venv ## Start local AWS + the /user service and walk through every section

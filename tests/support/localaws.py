@@ -13,6 +13,7 @@ CLI (used by ``make demo``)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import socket
@@ -62,7 +63,7 @@ class MotoServer:
             "AWS_EC2_METADATA_DISABLED": "true",
         }
 
-    def start(self, timeout: float = 30.0) -> "MotoServer":
+    def start(self, timeout: float = 30.0) -> MotoServer:
         moto_server = Path(sys.executable).with_name("moto_server")
         cmd = [str(moto_server) if moto_server.exists() else "moto_server"]
         cmd += ["-H", self.host, "-p", str(self.port)]
@@ -107,7 +108,7 @@ class MotoServer:
                 self.process.wait()
         self.process = None
 
-    def __enter__(self) -> "MotoServer":
+    def __enter__(self) -> MotoServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -147,10 +148,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     for line in args.env_file.read_text().splitlines():
         if line.startswith("export LOCALAWS_PID="):
             pid = int(line.split("=", 1)[1])
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     args.env_file.unlink(missing_ok=True)
     return 0
 

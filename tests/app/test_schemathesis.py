@@ -1,0 +1,39 @@
+"""Property-based run of the OpenAPI document against the live service on moto."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.app.conftest import RunningApp
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_no_5xx_and_no_schema_violations(running_app: RunningApp, repo_root) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            str(repo_root / "docker/app/openapi.json"),
+            "--url",
+            running_app.base_url,
+            "--checks",
+            "all",
+            "--max-examples",
+            "60",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    assert "passed" in output.lower()

@@ -1,0 +1,287 @@
+"""Benchmark of the /user service against its own store, on loopback against moto.
+
+All numbers come from one run, so the ratios compare like with like on this machine:
+  (a) the store's ceiling: direct boto3 GetItem from 32 threads;
+  (b) GET /user?user_id=... and POST /user through the service (waitress), wrk at concurrency 32;
+  (c) GET /healthz through the service vs Flask's built-in (Werkzeug) server with the same app.
+Goals: (b)/(a) >= 0.8 and (c) >= 2x. Then one GET request is profiled to show where time goes.
+
+Usage: python -m tests.bench.app_bench [--seconds 10] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import boto3
+
+from tests.support.localaws import MotoServer, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+APP_DIR = REPO / "docker" / "app"
+sys.path.insert(0, str(APP_DIR))
+
+from create_table import ensure_table  # noqa: E402
+from userapi.store import CLIENT_CONFIG  # noqa: E402
+
+SEEDED = 200
+WERKZEUG_LAUNCHER = """
+import sys
+sys.path.insert(0, {app_dir!r})
+from werkzeug.serving import run_simple
+from userapi import UserStore, create_app
+from userapi.logs import configure
+run_simple("127.0.0.1", {port}, create_app(UserStore("users"), configure(None, "WARNING")),
+           threaded=True)
+"""
+WRK_LUA_POST = """
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format('{"user_id":"bench-%s-%d","name":"Bench","email":"b@example.com"}',
+                             tostring(math.random(1, 1e9)), counter)
+  return wrk.format("POST", "/user", {["Content-Type"] = "application/json"}, body)
+end
+"""
+WRK_LUA_GET = """
+math.randomseed(7)
+request = function()
+  return wrk.format("GET", string.format("/user?user_id=seed-%d", math.random(0, %d)))
+end
+"""
+
+
+class Result:
+    def __init__(self, name: str, rps: float, p50_ms: float, p99_ms: float, errors: int) -> None:
+        self.name, self.rps, self.p50_ms, self.p99_ms, self.errors = (
+            name,
+            rps,
+            p50_ms,
+            p99_ms,
+            errors,
+        )
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def direct_getitem(seconds: float, threads: int) -> Result:
+    client = boto3.client("dynamodb", config=CLIENT_CONFIG)
+    stop = time.monotonic() + seconds
+    latencies: List[List[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+
+    def worker(index: int) -> None:
+        n = index
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                client.get_item(
+                    TableName="users",
+                    Key={"user_id": {"S": f"seed-{n % SEEDED}"}},
+                    ConsistentRead=True,
+                )
+            except Exception:  # noqa: BLE001 - count, don't die: this is a load loop
+                errors[index] += 1
+            latencies[index].append((time.perf_counter() - started) * 1000)
+            n += threads
+
+    started = time.monotonic()
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    elapsed = time.monotonic() - started
+    flat = sorted(x for per_thread in latencies for x in per_thread)
+    p99 = flat[int(len(flat) * 0.99) - 1]
+    return Result(
+        "(a) boto3 GetItem x32 threads",
+        len(flat) / elapsed,
+        statistics.median(flat),
+        p99,
+        sum(errors),
+    )
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(name: str, url: str, seconds: int, connections: int, lua: Optional[str] = None) -> Result:
+    wrk_bin = shutil.which("wrk")
+    if wrk_bin is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk, or make system-deps)")
+    cmd = [wrk_bin, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua or "")
+    if lua:
+        cmd += ["-s", script.name]
+    try:
+        out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    finally:
+        Path(script.name).unlink()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    p50 = _ms(*re.match(r"([\d.]+)(\w+)", lat["50"]).groups())  # type: ignore[union-attr]
+    p99 = _ms(*re.match(r"([\d.]+)(\w+)", lat["99"]).groups())  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = int(non2xx.group(1)) if non2xx else 0
+    errors += sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
+    return Result(name, rps, p50, p99, errors)
+
+
+def start(cmd: List[str], env: Dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            import urllib.request
+
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{cmd} did not start")
+
+
+def profile_one_get() -> str:
+    from userapi import UserStore, create_app
+    from userapi.logs import configure
+
+    client = create_app(UserStore("users"), configure(None, "WARNING")).test_client()
+    client.get("/user?user_id=seed-1")  # warm up connection pools and imports
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(50):
+        client.get("/user?user_id=seed-1")
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(18)
+    return out.getvalue()
+
+
+def table(rows: List[Result]) -> str:
+    lines = [f"{'run':44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"]
+    lines += [
+        f"{r.name:44} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d}" for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each load run")
+    parser.add_argument("--connections", type=int, default=32, help="concurrency")
+    args = parser.parse_args(argv)
+
+    with MotoServer() as moto:
+        os.environ.update(moto.env())
+        env = dict(os.environ)
+        ensure_table("users")
+        client = boto3.client("dynamodb")
+        for i in range(SEEDED):
+            client.put_item(
+                TableName="users",
+                Item={
+                    "user_id": {"S": f"seed-{i}"},
+                    "name": {"S": "Seed"},
+                    "email": {"S": "s@example.com"},
+                },
+            )
+        log(f"moto on {moto.endpoint}, {SEEDED} users seeded")
+
+        results: List[Result] = []
+        log("(a) direct GetItem")
+        results.append(direct_getitem(args.seconds, args.connections))
+
+        port = free_port()
+        service_env = {
+            **env,
+            "PORT": str(port),
+            "HOST": "127.0.0.1",
+            "LOG_DIR": "",
+            "THREADS": str(args.connections),
+            "LOG_LEVEL": "WARNING",
+        }
+        service = start([sys.executable, str(APP_DIR / "app.py")], service_env, port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            log("(b) GET /user through the service")
+            results.append(
+                wrk(
+                    "(b) GET /user?user_id via service",
+                    base,
+                    args.seconds,
+                    args.connections,
+                    WRK_LUA_GET.replace("%d)))", f"{SEEDED - 1})))"),
+                )
+            )
+            log("(b) POST /user through the service")
+            results.append(
+                wrk(
+                    "(b) POST /user via service", base, args.seconds, args.connections, WRK_LUA_POST
+                )
+            )
+            log("(c) /healthz through waitress")
+            results.append(
+                wrk("(c) /healthz waitress", f"{base}/healthz", args.seconds, args.connections)
+            )
+        finally:
+            service.terminate()
+            service.wait(timeout=10)
+
+        dev_port = free_port()
+        launcher = WERKZEUG_LAUNCHER.format(app_dir=str(APP_DIR), port=dev_port)
+        dev = start([sys.executable, "-c", launcher], env, dev_port)
+        try:
+            log("(c) /healthz through Flask's built-in server")
+            results.append(
+                wrk(
+                    "(c) /healthz Flask built-in server",
+                    f"http://127.0.0.1:{dev_port}/healthz",
+                    args.seconds,
+                    args.connections,
+                )
+            )
+        finally:
+            dev.terminate()
+            dev.wait(timeout=10)
+
+        print(table(results))
+        a, get_b, post_b, health, builtin = results
+        ratio_get = get_b.rps / a.rps
+        ratio_post = post_b.rps / a.rps
+        ratio_health = health.rps / builtin.rps
+        print(f"\n(b)/(a) GET  = {ratio_get:.2f}   (goal >= 0.80)")
+        print(f"(b)/(a) POST = {ratio_post:.2f}   (PutItem vs GetItem ceiling; informative)")
+        print(f"(c) waitress / built-in = {ratio_health:.2f}x (goal >= 2x)")
+        print("\nWhere one GET /user?user_id=... spends its time (50 requests, cumulative):")
+        print(profile_one_get())
+        errors = sum(r.errors for r in results)
+        met = ratio_get >= 0.8 and ratio_health >= 2 and errors == 0
+        print("GOALS MET" if met else f"GOALS NOT MET (errors: {errors})")
+        return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

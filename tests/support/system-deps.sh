@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites drive for real, and configures podman the way it
+# works on our machines (runc, cgroupfs, no default ulimits). Idempotent; needs root (CI is root).
+set -euo pipefail
+
+PACKAGES=(
+  podman runc uidmap slirp4netns fuse-overlayfs debootstrap   # container engine + base images
+  wrk                                                         # HTTP load generator (bench)
+  prometheus prometheus-alertmanager                          # promtool, amtool
+  graphviz                                                    # architecture diagrams
+  awscli jq                                                   # shell baseline in the audit bench
+  maven                                                       # JenkinsPipelineUnit tests
+  e2fsprogs util-linux                                        # mkfs.ext4, losetup for Ansible
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[system-deps] installing: ${missing[*]}" >&2
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "[system-deps] need root to apt-get install; run: sudo $0" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+conf=/etc/containers/containers.conf
+if [[ $(id -u) -eq 0 ]] && ! grep -q '^runtime = "runc"' "$conf" 2>/dev/null; then
+  mkdir -p /etc/containers
+  cat > "$conf" <<'CONF'
+# Written by tests/support/system-deps.sh: crun fails here on hybrid cgroups, and runc fails on
+# the default rlimits, so use runc with cgroupfs and no default ulimits.
+[containers]
+default_ulimits = []
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+CONF
+  echo "[system-deps] wrote $conf" >&2
+fi
+echo "[system-deps] ok" >&2
