@@ -48,19 +48,25 @@ from userapi.logs import configure
 run_simple("127.0.0.1", {port}, create_app(UserStore("users"), configure(None, "WARNING")),
            threaded=True)
 """
+# Unique ids per wrk thread and per run, so every POST is a real create (no 409s).
 WRK_LUA_POST = """
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
 local counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"user_id":"bench-%s-%d","name":"Bench","email":"b@example.com"}',
-                             tostring(math.random(1, 1e9)), counter)
+  local body = string.format('{"user_id":"bench-RUN-%d-%d","name":"Bench","email":"b@example.com"}',
+                             tid, counter)
   return wrk.format("POST", "/user", {["Content-Type"] = "application/json"}, body)
 end
 """
 WRK_LUA_GET = """
 math.randomseed(7)
 request = function()
-  return wrk.format("GET", string.format("/user?user_id=seed-%d", math.random(0, %d)))
+  return wrk.format("GET", string.format("/user?user_id=seed-%d", math.random(0, MAX_SEED)))
 end
 """
 
@@ -233,13 +239,17 @@ def main(argv: Optional[List[str]] = None) -> int:
                     base,
                     args.seconds,
                     args.connections,
-                    WRK_LUA_GET.replace("%d)))", f"{SEEDED - 1})))"),
+                    WRK_LUA_GET.replace("MAX_SEED", str(SEEDED - 1)),
                 )
             )
             log("(b) POST /user through the service")
             results.append(
                 wrk(
-                    "(b) POST /user via service", base, args.seconds, args.connections, WRK_LUA_POST
+                    "(b) POST /user via service",
+                    base,
+                    args.seconds,
+                    args.connections,
+                    WRK_LUA_POST.replace("RUN", str(time.time_ns())),
                 )
             )
             log("(c) /healthz through waitress")
