@@ -72,6 +72,10 @@ bench: deps ## Run the benchmarks (ratios against baselines measured in the same
 	@for d in $(dir $(SECTION_MAKEFILES)); do \
 	  if grep -q '^bench:' $$d/Makefile; then echo "== bench $$d"; $(MAKE) --no-print-directory -C $$d bench; fi; done
 
+.PHONY: diagrams
+diagrams: venv ## Regenerate the architecture diagrams (architecture/img) from code
+	$(MAKE) --no-print-directory -C architecture diagrams
+
 .PHONY: up down logs
 up: ## Start the local containers (docker compose, see docker/README.md)
 	$(MAKE) --no-print-directory -C docker up
