@@ -5,7 +5,10 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# checkov has a virtualenv of its own (see pyproject.toml); only its `checkov` command is used,
+# found on PATH after ours so `python` stays the project's.
+CHECKOV_VENV ?= .cache/checkov-venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/$(CHECKOV_VENV)/bin:$(PATH)
 # Ansible and other tools keep their state inside the ignored cache, not in $HOME.
 export ANSIBLE_HOME := $(CURDIR)/.cache/ansible
 # Sections with their own Makefile (lint, optional bench/test-extra targets).
@@ -17,10 +20,12 @@ PYTEST_ARGS ?=
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(VENV)/.synced: requirements.lock
+$(VENV)/.synced: requirements.lock requirements-checkov.lock
 	@command -v uv >/dev/null || python3 -m pip install -q uv
 	@test -x $(PY) || uv venv -q --python 3.11 $(VENV) || uv venv -q $(VENV)
 	VIRTUAL_ENV=$(VENV) uv pip sync -q requirements.lock
+	@test -x $(CHECKOV_VENV)/bin/python || uv venv -q --python 3.11 $(CHECKOV_VENV)
+	VIRTUAL_ENV=$(CHECKOV_VENV) uv pip sync -q requirements-checkov.lock
 	@touch $@
 
 .PHONY: venv
@@ -30,6 +35,7 @@ venv: $(VENV)/.synced ## Create the Python virtualenv from requirements.lock
 lock: ## Re-resolve requirements.lock and docker/app/requirements.txt
 	uv pip compile -q --python-version 3.8 --generate-hashes docker/app/requirements.in -o docker/app/requirements.txt
 	uv pip compile -q pyproject.toml --python-version 3.11 -o requirements.lock
+	uv pip compile -q requirements-checkov.in --python-version 3.11 -o requirements-checkov.lock
 
 .PHONY: system-deps
 system-deps: ## Install Debian packages the tests use (podman, promtool, wrk, graphviz, ...)

@@ -52,3 +52,15 @@ def test_limit_defaults_and_bounds() -> None:
     assert parse_limit(None) == 25
     assert parse_limit("1") == 1
     assert parse_limit("100") == 100
+
+
+def test_unwritable_log_dir_falls_back_to_stdout(tmp_path, capsys) -> None:
+    from userapi.logs import configure
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the log folder should be")
+    log = configure(str(blocker / "app"))
+    log.info("still logging")
+    out = capsys.readouterr().out
+    assert '"message":"log file disabled"' in out
+    assert '"message":"still logging"' in out

@@ -44,11 +44,18 @@ def configure(log_dir: Optional[str], level: str = "INFO") -> logging.Logger:
     logger.addHandler(stdout)
     if log_dir:
         path = Path(log_dir)
-        path.mkdir(parents=True, exist_ok=True)
-        # 10 MiB x 5 keeps a laptop's ./logs bounded; in AWS the awslogs driver ships stdout.
-        rotating = logging.handlers.RotatingFileHandler(
-            str(path / "app.log"), maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
-        )
-        rotating.setFormatter(formatter)
-        logger.addHandler(rotating)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            # 10 MiB x 5 keeps a laptop's ./logs bounded; in AWS the awslogs driver ships stdout.
+            rotating = logging.handlers.RotatingFileHandler(
+                str(path / "app.log"), maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+            )
+        except OSError as exc:
+            # A root-owned bind mount must not crash-loop the service: stdout still has every line.
+            logger.warning(
+                "log file disabled", extra={"fields": {"log_dir": str(path), "cause": str(exc)}}
+            )
+        else:
+            rotating.setFormatter(formatter)
+            logger.addHandler(rotating)
     return logger
