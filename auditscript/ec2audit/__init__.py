@@ -1,0 +1,17 @@
+"""EC2 audit: one report row per instance with its start time, type and total disk size."""
+
+from __future__ import annotations
+
+from .collect import Row, scan_region, total_disk_gib
+from .errors import EXIT_CODES, AuditError
+from .report import COLUMNS, write_atomic
+
+__all__ = [
+    "COLUMNS",
+    "EXIT_CODES",
+    "AuditError",
+    "Row",
+    "scan_region",
+    "total_disk_gib",
+    "write_atomic",
+]

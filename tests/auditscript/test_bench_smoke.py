@@ -1,0 +1,54 @@
+"""The benchmark still runs end to end (tiny fleet; the speed goal is only judged at scale)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.tools import require_tool
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_bench_runs_and_counts_calls(repo_root: Path) -> None:
+    require_tool("jq")
+    aws = require_tool("aws", "Debian package awscli", path="/usr/bin")
+    instances = 12
+    done = subprocess.run(
+        [
+            sys.executable,
+            "auditscript/bench/run_bench.py",
+            "--instances",
+            str(instances),
+            "--repeats",
+            "1",
+            "--aws-cli",
+            aws,
+        ],
+        cwd=str(repo_root),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    # 1 = goal missed, which is expected at this size; anything else is a crash.
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    calls = {
+        m.group(1).strip(): int(m.group(2))
+        for m in re.finditer(
+            r"^(audit\.py|naive boto3 \(a\)|aws cli \+ jq \(b\))\s+(\d+)\s",
+            done.stdout,
+            flags=re.MULTILINE,
+        )
+    }
+    # audit.py: DescribeRegions + one each of instances, volumes, types (constant in the fleet).
+    assert calls["audit.py"] == 4
+    # naive: the instance page, one DescribeVolumes per instance, one DescribeInstanceTypes per
+    # type (12 instances fit in one launch batch of the seeder, so one type).
+    assert calls["naive boto3 (a)"] == 1 + instances + 1
+    assert calls["aws cli + jq (b)"] == 2
+    assert "4 regions in one run" in done.stdout and "goal:" in done.stdout
