@@ -91,8 +91,8 @@ logs: ## Follow the local containers' logs
 	$(MAKE) --no-print-directory -C docker logs
 
 .PHONY: demo
-demo: venv ## Start local AWS + the /user service and walk through every section
-	$(PY) -m tests.support.demo
+demo: venv ## Start local AWS + the /user service and walk through every section (DEMO=container: in containers)
+	$(PY) -m tests.support.demo $(if $(filter container,$(DEMO)),--container)
 
 .PHONY: clean
 clean: ## Remove virtualenv, caches and local output (keeps ~/.cache tool builds)

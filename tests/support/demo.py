@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -110,7 +111,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         default=REPO / "logs" / "app",
         help="where the service writes app.log (default ./logs/app)",
     )
+    parser.add_argument(
+        "--container",
+        action="store_true",
+        help="run the service and DynamoDB as containers (docker/compose.yaml)",
+    )
     args = parser.parse_args(argv)
+
+    if args.container:
+        from tests.support.demo_container import run
+
+        banner("The /user service in containers (docker/compose.yaml)")
+        return run(args.no_wait)
 
     if not port_is_free(args.port):
         print(f"port {args.port} is in use; run: PORT={args.port + 1} make demo", file=sys.stderr)
@@ -162,6 +174,10 @@ def main(argv: Optional[List[str]] = None) -> int:
    tail -f {args.log_dir}/app.log
    {exports} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \\
         python auditscript/audit.py --region us-east-1 --output /tmp/audit.csv""")
+        if shutil.which("docker") or shutil.which("podman"):
+            print("\n   Same service in containers: make demo DEMO=container")
+        if shutil.which("docker") or shutil.which("podman"):
+            print("\n   Same service in containers: make demo DEMO=container")
         if args.no_wait:
             return 1 if failures else 0
         print("\n   Running. Press Ctrl-C to stop.", flush=True)
