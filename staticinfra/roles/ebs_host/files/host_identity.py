@@ -1,0 +1,1 @@
+../../../files/host_identity.py
