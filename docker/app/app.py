@@ -7,6 +7,7 @@ Configuration comes only from the environment:
   USERS_TABLE   DynamoDB table name (default "users")
   LOG_DIR       directory for app.log (default /var/log/app; empty disables the file)
   LOG_LEVEL     default INFO
+  HEARTBEAT_SECONDS  a {"event":"heartbeat"} log line this often (default 60; 0 disables)
   AWS_*         the standard AWS SDK environment (region, credentials chain, AWS_ENDPOINT_URL)
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from userapi import UserStore, create_app
 from userapi.logs import configure
 from waitress import create_server
+
+
+def _heartbeat(log: Any, every: float, stop: threading.Event) -> None:
+    # One line a minute per task: the log pipeline's dead-man's switch (monitoring/README.md).
+    while not stop.wait(every):
+        log.info("heartbeat", extra={"fields": {"event": "heartbeat", "pid": os.getpid()}})
 
 
 def _stop(signum: int, _frame: Any) -> None:
@@ -50,9 +58,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     log.info("listening", extra={"fields": {"host": host, "port": port, "table": store.table}})
+    stop = threading.Event()
+    every = float(os.environ.get("HEARTBEAT_SECONDS", "60"))
+    if every > 0:
+        threading.Thread(target=_heartbeat, args=(log, every, stop), daemon=True).start()
     try:
         server.run()
     finally:
+        stop.set()
         server.close()
         log.info("stopped")
     return 0

@@ -45,6 +45,27 @@ def test_one_json_log_line_per_request_without_pii(running_app: RunningApp) -> N
     assert entry["method"] == "POST" and entry["path"] == "/user" and entry["status"] == 201
     assert entry["level"] == "info" and entry["time"].endswith("Z")
     assert isinstance(entry["latency_ms"], float)
+    # The transaction schema monitoring/cloudwatch's metric filters read.
+    assert entry["event"] == "transaction" and entry["route"] == "/user"
+    assert entry["outcome"] == "success" and entry["duration_ms"] == entry["latency_ms"]
+
+
+def test_heartbeat_lines_reach_the_log(users_table: str, tmp_path: Path) -> None:
+    port = free_port()
+    process = start_app({**os.environ, "HEARTBEAT_SECONDS": "0.2"}, tmp_path, port)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", process)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            lines = (tmp_path / "app.log").read_text().splitlines()
+            if sum(json.loads(line).get("event") == "heartbeat" for line in lines) >= 2:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("fewer than 2 heartbeat lines in 10 s")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_sigterm_stops_the_service_promptly(running_app: RunningApp) -> None:

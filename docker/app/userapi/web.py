@@ -48,17 +48,26 @@ def create_app(store: UserStore, logger: Optional[logging.Logger] = None) -> Fla
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
-        latency_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        # No body, no query string: they may carry PII (email, names).
+        duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        status = response.status_code
+        # The transaction schema of monitoring/README.md, so its CloudWatch metric filters work
+        # on this service. No body, no query string: they may carry PII (email, names).
         log.info(
             "request",
             extra={
                 "fields": {
+                    "event": "transaction",
                     "request_id": g.get("request_id"),
                     "method": request.method,
                     "path": request.path,
-                    "status": response.status_code,
-                    "latency_ms": round(latency_ms, 2),
+                    # The route template keeps metric cardinality bounded; None: no route matched.
+                    "route": request.url_rule.rule if request.url_rule else None,
+                    "status": status,
+                    "outcome": "success"
+                    if status < 400
+                    else ("client_error" if status < 500 else "server_error"),
+                    "latency_ms": round(duration_ms, 2),
+                    "duration_ms": round(duration_ms, 2),
                     "remote_addr": request.remote_addr,
                 }
             },
