@@ -48,6 +48,17 @@ def http(method: str, url: str, body: Optional[dict] = None) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def post_then_get(base: str) -> None:
+    """The walkthrough's first steps: store a user, read it back, print both answers."""
+    status, body = http(
+        "POST", f"{base}/user", {"name": "Ada Lovelace", "email": "ada@example.com"}
+    )
+    print(f"   POST /user -> {status} {body}")
+    user_id = json.loads(body)["user_id"]
+    status, body = http("GET", f"{base}/user?user_id={user_id}")
+    print(f"   GET /user?user_id={user_id} -> {status} {body}")
+
+
 def start_service(env: Dict[str, str], port: int, log_dir: Path) -> subprocess.Popen[bytes]:
     env = {**env, "PORT": str(port), "HOST": "127.0.0.1", "LOG_DIR": str(log_dir)}
     # Own session: Ctrl-C reaches only us, and we stop the service in order.
@@ -151,13 +162,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         banner(f"The /user service on http://127.0.0.1:{args.port} (logs: {args.log_dir})")
         service = start_service(env, args.port, args.log_dir)
         base = f"http://127.0.0.1:{args.port}"
-        status, body = http(
-            "POST", f"{base}/user", {"name": "Ada Lovelace", "email": "ada@example.com"}
-        )
-        print(f"   POST /user -> {status} {body}")
-        user_id = json.loads(body)["user_id"]
-        status, body = http("GET", f"{base}/user?user_id={user_id}")
-        print(f"   GET /user?user_id={user_id} -> {status} {body}")
+        post_then_get(base)
 
         failures = run_steps(env, SECTION_STEPS)
 

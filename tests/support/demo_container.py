@@ -9,7 +9,6 @@ then runs the same `make up`. Ctrl-C runs `make down`.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -63,16 +62,10 @@ def app_port() -> int:
 
 
 def walkthrough(port: int) -> None:
-    from tests.support.demo import http
+    from tests.support.demo import post_then_get
 
     base = f"http://127.0.0.1:{port}"
-    status, body = http(
-        "POST", f"{base}/user", {"name": "Ada Lovelace", "email": "ada@example.com"}
-    )
-    print(f"   POST /user -> {status} {body}")
-    user_id = json.loads(body)["user_id"]
-    status, body = http("GET", f"{base}/user?user_id={user_id}")
-    print(f"   GET /user?user_id={user_id} -> {status} {body}")
+    post_then_get(base)
     print(f"""
    curl -s '{base}/user?limit=10'
    tail -f docker/logs/app.log          # the container's /var/log/app, owned by you
