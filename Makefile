@@ -24,6 +24,9 @@ $(VENV)/.synced: requirements.lock requirements-checkov.lock
 	@command -v uv >/dev/null || python3 -m pip install -q uv
 	@test -x $(PY) || uv venv -q --python 3.11 $(VENV) || uv venv -q $(VENV)
 	VIRTUAL_ENV=$(VENV) uv pip sync -q requirements.lock
+	@# checkov's bc-python-hcl2 and python-hcl2 share the hcl2/ folder: a sync that removes one
+	@# can delete the other's files, so put python-hcl2 back whole.
+	VIRTUAL_ENV=$(VENV) uv pip install -q --reinstall-package python-hcl2 -r requirements.lock
 	@test -x $(CHECKOV_VENV)/bin/python || uv venv -q --python 3.11 $(CHECKOV_VENV)
 	VIRTUAL_ENV=$(CHECKOV_VENV) uv pip sync -q requirements-checkov.lock
 	@touch $@

@@ -1,0 +1,185 @@
+data "aws_partition" "current" {}
+
+locals {
+  create        = var.create
+  create_backup = local.create && var.create_backup
+  create_copy   = local.create_backup && var.create_cross_region_copy
+}
+
+################################################################################
+# Table
+################################################################################
+
+resource "aws_dynamodb_table" "this" {
+  count = local.create ? 1 : 0
+
+  name                        = var.name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = var.hash_key
+  deletion_protection_enabled = var.deletion_protection_enabled
+  table_class                 = "STANDARD"
+  # Global tables replicate through the stream.
+  stream_enabled   = length(var.replica_regions) > 0 ? true : null
+  stream_view_type = length(var.replica_regions) > 0 ? "NEW_AND_OLD_IMAGES" : null
+
+  attribute {
+    name = var.hash_key
+    type = "S"
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery_enabled
+  }
+
+  dynamic "ttl" {
+    for_each = var.ttl_attribute_name != null ? [var.ttl_attribute_name] : []
+
+    content {
+      enabled        = true
+      attribute_name = ttl.value
+    }
+  }
+
+  dynamic "replica" {
+    for_each = var.replica_regions
+
+    content {
+      region_name            = replica.value.region_name
+      kms_key_arn            = replica.value.kms_key_arn
+      point_in_time_recovery = true
+      propagate_tags         = true
+    }
+  }
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "table" {
+  count = local.create && var.create_table_resource_policy ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["dynamodb:*"]
+    resources = [aws_dynamodb_table.this[0].arn, "${aws_dynamodb_table.this[0].arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_dynamodb_resource_policy" "this" {
+  count = local.create && var.create_table_resource_policy ? 1 : 0
+
+  resource_arn = aws_dynamodb_table.this[0].arn
+  policy       = data.aws_iam_policy_document.table[0].json
+}
+
+################################################################################
+# Backup
+################################################################################
+
+resource "aws_backup_vault" "this" {
+  count = local.create_backup ? 1 : 0
+
+  name          = "${var.name}-primary"
+  kms_key_arn   = var.backup_kms_key_arn
+  force_destroy = var.force_destroy_vaults
+
+  tags = var.tags
+}
+
+resource "aws_backup_vault" "dr" {
+  count    = local.create_copy ? 1 : 0
+  provider = aws.dr
+
+  name          = "${var.name}-dr"
+  kms_key_arn   = var.dr_backup_kms_key_arn
+  force_destroy = var.force_destroy_vaults
+
+  tags = var.tags
+}
+
+resource "aws_backup_plan" "this" {
+  count = local.create_backup ? 1 : 0
+
+  name = "${var.name}-daily"
+
+  rule {
+    rule_name         = "daily"
+    target_vault_name = aws_backup_vault.this[0].name
+    schedule          = var.backup_schedule
+    start_window      = 60
+    completion_window = 360
+
+    lifecycle {
+      delete_after = var.backup_retention_days
+    }
+
+    dynamic "copy_action" {
+      for_each = local.create_copy ? [1] : []
+
+      content {
+        destination_vault_arn = aws_backup_vault.dr[0].arn
+
+        lifecycle {
+          delete_after = var.backup_retention_days
+        }
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "backup_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["backup.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "backup" {
+  count = local.create_backup && var.create_backup_selection ? 1 : 0
+
+  name_prefix        = "${var.name}-backup-"
+  assume_role_policy = data.aws_iam_policy_document.backup_assume.json
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "backup" {
+  for_each = local.create_backup && var.create_backup_selection ? toset([
+    "AWSBackupServiceRolePolicyForBackup",
+    "AWSBackupServiceRolePolicyForRestores",
+  ]) : toset([])
+
+  role       = aws_iam_role.backup[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/${each.value}"
+}
+
+resource "aws_backup_selection" "this" {
+  count = local.create_backup && var.create_backup_selection ? 1 : 0
+
+  name         = "${var.name}-table"
+  plan_id      = aws_backup_plan.this[0].id
+  iam_role_arn = aws_iam_role.backup[0].arn
+  resources    = [aws_dynamodb_table.this[0].arn]
+}

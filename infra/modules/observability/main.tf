@@ -1,0 +1,257 @@
+locals {
+  create        = var.create
+  alarm_actions = try([aws_sns_topic.this[0].arn], [])
+}
+
+################################################################################
+# Alarm topic
+################################################################################
+
+resource "aws_sns_topic" "this" {
+  count = local.create ? 1 : 0
+
+  name              = "${var.name}-alarms"
+  kms_master_key_id = var.sns_kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = local.create ? toset(var.alarm_emails) : toset([])
+
+  topic_arn = aws_sns_topic.this[0].arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+################################################################################
+# Alarms
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "alb_5xx_rate" {
+  count = local.create ? 1 : 0
+
+  alarm_name          = "${var.name}-5xx-rate"
+  alarm_description   = "More than ${var.thresholds.error_rate_percent}% of requests answered 5xx (ALB or targets) for 3 of 5 minutes."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.thresholds.error_rate_percent
+  evaluation_periods  = 5
+  datapoints_to_alarm = 3
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rate"
+    expression  = "100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests"
+    label       = "5xx percent"
+    return_data = true
+  }
+
+  metric_query {
+    id = "elb5xx"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HTTPCode_ELB_5XX_Count"
+      period      = 60
+      stat        = "Sum"
+      dimensions  = { LoadBalancer = var.alb_arn_suffix }
+    }
+  }
+
+  metric_query {
+    id = "target5xx"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HTTPCode_Target_5XX_Count"
+      period      = 60
+      stat        = "Sum"
+      dimensions  = { LoadBalancer = var.alb_arn_suffix }
+    }
+  }
+
+  metric_query {
+    id = "requests"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "RequestCount"
+      period      = 60
+      stat        = "Sum"
+      dimensions  = { LoadBalancer = var.alb_arn_suffix }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "p99_latency" {
+  count = local.create ? 1 : 0
+
+  alarm_name          = "${var.name}-p99-latency"
+  alarm_description   = "Target response time p99 above ${var.thresholds.p99_latency_seconds}s for 5 minutes."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "TargetResponseTime"
+  extended_statistic  = "p99"
+  period              = 60
+  evaluation_periods  = 5
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.thresholds.p99_latency_seconds
+  treat_missing_data  = "notBreaching"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
+  count = local.create ? 1 : 0
+
+  alarm_name          = "${var.name}-unhealthy-hosts"
+  alarm_description   = "At least one task failed its load balancer health check for 3 minutes."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "UnHealthyHostCount"
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "healthy_hosts_low" {
+  count = local.create ? 1 : 0
+
+  alarm_name          = "${var.name}-healthy-hosts-low"
+  alarm_description   = "Fewer than ${var.thresholds.min_healthy_tasks} healthy tasks: one more failure is an outage."
+  namespace           = "AWS/ApplicationELB"
+  metric_name         = "HealthyHostCount"
+  statistic           = "Minimum"
+  period              = 60
+  evaluation_periods  = 2
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.thresholds.min_healthy_tasks
+  treat_missing_data  = "breaching"
+  dimensions          = { LoadBalancer = var.alb_arn_suffix, TargetGroup = var.target_group_arn_suffix }
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb" {
+  for_each = local.create ? {
+    throttled-requests = { metric = "ThrottledRequests", what = "throttled requests" }
+    system-errors      = { metric = "SystemErrors", what = "DynamoDB system errors (HTTP 500)" }
+    user-errors        = { metric = "UserErrors", what = "DynamoDB client errors (bad requests, denied access)" }
+  } : {}
+
+  alarm_name          = "${var.name}-dynamodb-${each.key}"
+  alarm_description   = "The users table returned ${each.value.what} in 2 of the last 5 minutes."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = each.value.metric
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  dimensions          = { TableName = var.table_name }
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "waf_blocked" {
+  count = local.create && var.web_acl_name != null ? 1 : 0
+
+  alarm_name          = "${var.name}-waf-blocked-spike"
+  alarm_description   = "WAF blocked more than ${var.thresholds.waf_blocked_per_5m} requests in 5 minutes: an attack or a false positive."
+  namespace           = "AWS/WAFV2"
+  metric_name         = "BlockedRequests"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.thresholds.waf_blocked_per_5m
+  treat_missing_data  = "notBreaching"
+  dimensions          = { WebACL = var.web_acl_name, Region = var.region, Rule = "ALL" }
+  alarm_actions       = local.alarm_actions
+
+  tags = var.tags
+}
+
+################################################################################
+# Dashboard
+################################################################################
+
+locals {
+  alb = coalesce(var.alb_arn_suffix, "-")
+  tg  = coalesce(var.target_group_arn_suffix, "-")
+
+  widgets = [
+    {
+      title   = "Requests and 5xx"
+      metrics = [["AWS/ApplicationELB", "RequestCount", "LoadBalancer", local.alb], [".", "HTTPCode_Target_5XX_Count", ".", "."], [".", "HTTPCode_ELB_5XX_Count", ".", "."]]
+      stat    = "Sum"
+    },
+    {
+      title   = "Target response time p50/p99"
+      metrics = [["AWS/ApplicationELB", "TargetResponseTime", "LoadBalancer", local.alb, "TargetGroup", local.tg, { stat = "p50" }], ["...", { stat = "p99" }]]
+      stat    = "p99"
+    },
+    {
+      title   = "Healthy / unhealthy tasks"
+      metrics = [["AWS/ApplicationELB", "HealthyHostCount", "LoadBalancer", local.alb, "TargetGroup", local.tg], [".", "UnHealthyHostCount", ".", ".", ".", "."]]
+      stat    = "Minimum"
+    },
+    {
+      title   = "ECS CPU and memory"
+      metrics = [["AWS/ECS", "CPUUtilization", "ClusterName", coalesce(var.cluster_name, "-"), "ServiceName", coalesce(var.service_name, "-")], [".", "MemoryUtilization", ".", ".", ".", "."]]
+      stat    = "Average"
+    },
+    {
+      title   = "DynamoDB latency and errors"
+      metrics = [["AWS/DynamoDB", "SuccessfulRequestLatency", "TableName", coalesce(var.table_name, "-"), "Operation", "GetItem"], ["...", "PutItem"], [".", "ThrottledRequests", "TableName", coalesce(var.table_name, "-")], [".", "SystemErrors", ".", "."]]
+      stat    = "Average"
+    },
+    {
+      title   = "WAF allowed / blocked"
+      metrics = [["AWS/WAFV2", "AllowedRequests", "WebACL", coalesce(var.web_acl_name, "-"), "Region", var.region, "Rule", "ALL"], [".", "BlockedRequests", ".", ".", ".", ".", ".", "."]]
+      stat    = "Sum"
+    },
+  ]
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  count = local.create ? 1 : 0
+
+  dashboard_name = var.name
+  dashboard_body = jsonencode({
+    widgets = [for i, w in local.widgets : {
+      type   = "metric"
+      x      = (i % 2) * 12
+      y      = floor(i / 2) * 6
+      width  = 12
+      height = 6
+      properties = {
+        title   = w.title
+        region  = var.region
+        metrics = w.metrics
+        stat    = w.stat
+        period  = 60
+        view    = "timeSeries"
+      }
+    }]
+  })
+}
