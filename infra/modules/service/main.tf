@@ -170,11 +170,19 @@ locals {
       environment = [
         { name = "LISTEN_PORT", value = tostring(var.container_port) },
         { name = "UPSTREAM", value = "127.0.0.1:${var.app_port}" },
-        { name = "CERT_DIR", value = "/tmp/tls" },
+        { name = "TLS_DIR", value = "/tmp/tls" },
       ]
       mountPoints = [
         { sourceVolume = local.tmp_volume, containerPath = "/tmp", readOnly = false },
       ]
+      # ECS ignores an image's own HEALTHCHECK: a TLS GET /healthz through the proxy to the app.
+      healthCheck = {
+        command     = ["CMD", "python3", "/opt/tls-proxy/proxy.py", "--check"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 10
+      }
       dependsOn        = [{ containerName = local.app_container, condition = "HEALTHY" }]
       logConfiguration = local.log_configuration
     }),

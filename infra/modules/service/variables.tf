@@ -90,7 +90,7 @@ variable "app_port" {
 }
 
 variable "tls_proxy_image" {
-  description = "Image of the TLS sidecar: generates a key pair at start into a tmpfs, serves TLS on `container_port` and forwards to `127.0.0.1:app_port`. Required."
+  description = "Image of the TLS sidecar built from `docker/tls-proxy/`: generates a self-signed ECDSA P-256 key pair at start into `TLS_DIR` (the task's `/tmp`), serves TLS 1.2+ on `container_port` and forwards to `127.0.0.1:app_port`. Required; must carry a tag or digest."
   type        = string
   default     = null
 
