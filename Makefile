@@ -34,11 +34,21 @@ $(VENV)/.synced: requirements.lock requirements-checkov.lock
 .PHONY: venv
 venv: $(VENV)/.synced ## Create the Python virtualenv from requirements.lock
 
+# Code that ships to Python 3.8 hosts is tested on a real CPython 3.8 too (tests marked `py38`).
+# tests/support/python38.sh finds it: $$PYTHON38, pyenv's layout, or python3.8 on PATH.
+PY38_VENV ?= .cache/py38-venv
+$(PY38_VENV)/.synced: requirements-py38.lock
+	@py38=$$(bash tests/support/python38.sh) && \
+	  { test -x $(PY38_VENV)/bin/python || uv venv -q --python "$$py38" $(PY38_VENV); }
+	VIRTUAL_ENV=$(PY38_VENV) uv pip sync -q --require-hashes requirements-py38.lock
+	@touch $@
+
 .PHONY: lock
 lock: ## Re-resolve requirements.lock and docker/app/requirements.txt
 	uv pip compile -q --python-version 3.8 --generate-hashes docker/app/requirements.in -o docker/app/requirements.txt
 	uv pip compile -q pyproject.toml --python-version 3.11 -o requirements.lock
 	uv pip compile -q requirements-checkov.in --python-version 3.11 -o requirements-checkov.lock
+	uv pip compile -q --python-version 3.8 --generate-hashes requirements-py38.in -o requirements-py38.lock
 
 .PHONY: system-deps
 system-deps: ## Install Debian packages the tests use (podman, promtool, wrk, graphviz, ...)
@@ -72,8 +82,21 @@ lint: deps ## Run every linter (ruff, mypy, vermin and each section's own)
 	  echo "== lint $$d"; $(MAKE) --no-print-directory -C $$d lint; done
 
 .PHONY: test
-test: deps lint ## Install what is needed, lint, then run every test suite
+test: deps lint ## Install what is needed, lint, then run every test suite (then the py38 ones on 3.8)
 	$(TOOLS_ENV); $(PY) -m pytest $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-py38
+
+.PHONY: test-py38
+test-py38: ## Run the tests of code that ships to Python 3.8 on CPython 3.8 (second pass of `make test`)
+	@if ! bash tests/support/python38.sh >/dev/null; then \
+	  case "$${SRE_STRICT:-}" in ""|0|false) echo "[py38] skipped: no CPython 3.8 here" >&2; exit 0;; esac; \
+	  echo "[py38] SRE_STRICT=1 and no CPython 3.8: set PYTHON38 or install 3.8 with pyenv" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory $(PY38_VENV)/.synced
+	PATH="$(CURDIR)/$(PY38_VENV)/bin:$$PATH" SRE_PY38_ONLY=1 $(PY38_VENV)/bin/python -m pytest -m py38 $(PYTEST_ARGS)
+
+.PHONY: rehearse-fresh
+rehearse-fresh: ## Remove what the repo installed on this machine, then run .ci/run from a fresh clone
+	bash tests/support/rehearse-fresh.sh
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (ratios against baselines measured in the same run)

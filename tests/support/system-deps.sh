@@ -3,8 +3,13 @@
 # works on our machines (runc, cgroupfs, no default ulimits). Idempotent; needs root (CI is root).
 set -euo pipefail
 
+# What this script installed (one package a line); read by tests/support/rehearse-fresh.sh.
+STATE=${SRE_STATE_DIR:-/var/lib/sre-monorepo}/system-deps.installed
+
 PACKAGES=(
   podman runc uidmap slirp4netns fuse-overlayfs debootstrap   # container engine + base images
+  catatonit                     # podman's init binary for compose `init: true` (only a Recommends)
+  docker.io                     # real Docker Engine (dockerd 20.10) the docker suites also run on
   wrk                                                         # HTTP load generator (bench)
   prometheus prometheus-alertmanager                          # promtool, amtool
   graphviz                                                    # architecture diagrams
@@ -12,6 +17,11 @@ PACKAGES=(
   maven                                                       # JenkinsPipelineUnit tests
   e2fsprogs util-linux                                        # mkfs.ext4, losetup for Ansible
 )
+
+if [[ ${1:-} == --list ]]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -24,7 +34,11 @@ if ((${#missing[@]})); then
     exit 1
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+  # Remember what this script installed, so `make rehearse-fresh` can remove exactly that.
+  mkdir -p "$(dirname "$STATE")"
+  printf '%s\n' "${missing[@]}" >> "$STATE"
 fi
 
 conf=/etc/containers/containers.conf
