@@ -1,4 +1,4 @@
-"""The Python 3.8 pass of `make test` really runs on 3.8, and covers every component that ships to it."""
+"""The Python 3.8 pass of `make test` runs on 3.8 and covers every component that ships to 3.8."""
 
 from __future__ import annotations
 
@@ -31,7 +31,5 @@ def test_the_py38_pass_runs_on_cpython_38() -> None:
 @pytest.mark.parametrize("component", sorted(SHIPPED_TO_38))
 def test_every_component_that_ships_to_38_has_py38_tests(component: str) -> None:
     folder = REPO_ROOT / SHIPPED_TO_38[component]
-    marked = [
-        f.name for f in folder.rglob("test_*.py") if "pytest.mark.py38" in f.read_text()
-    ]
+    marked = [f.name for f in folder.rglob("test_*.py") if "pytest.mark.py38" in f.read_text()]
     assert marked, f"{component}: no test module in {folder} is marked py38"

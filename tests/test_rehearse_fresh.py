@@ -1,4 +1,4 @@
-"""`make rehearse-fresh` removes only what the repo's install steps added (checked with --dry-run)."""
+"""`make rehearse-fresh` removes only what the repo's install steps added (seen with --dry-run)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve().parent / "support" / "rehearse-fresh.sh"
 
 
-def dry_run(tmp_path: Path, state: list[str], conf_text: str) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+def dry_run(
+    tmp_path: Path, state: list[str], conf_text: str
+) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
     state_dir = tmp_path / "state"
     state_dir.mkdir()
     (state_dir / "system-deps.installed").write_text("".join(f"{p}\n" for p in state))
@@ -45,12 +47,14 @@ def test_dry_run_names_recorded_installed_packages_and_changes_nothing(tmp_path:
 
 
 def test_a_containers_conf_it_did_not_write_is_kept(tmp_path: Path) -> None:
-    result, conf, _ = dry_run(tmp_path, [], "[engine]\nruntime = \"crun\"\n")
+    result, conf, _ = dry_run(tmp_path, [], '[engine]\nruntime = "crun"\n')
     assert result.returncode == 0, result.stderr
     assert str(conf) not in result.stdout
 
 
 def test_unknown_argument_is_a_usage_error(tmp_path: Path) -> None:
-    result = subprocess.run(["bash", str(SCRIPT), "--now"], capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "--now"], capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 2
     assert "unknown argument" in result.stderr
