@@ -254,3 +254,129 @@ def test_cost_subtotals_and_summary_match_the_table(text: str) -> None:
     summary = text.split("\n## ")[0]
     stated_total = number(re.findall(r"\$([\d,]+) a month", summary)[0])
     assert abs(stated_total - total) <= 0.01 * total, (stated_total, total)
+
+
+# --- cost lines recomputed from the unit prices and quantities the text states ---------------
+
+HOURS = 730
+X = "\u00d7"  # the multiplication sign the README uses
+
+
+def grab(pattern: str, text: str, flags: int = 0) -> str:
+    match = re.search(pattern, text, flags)
+    assert match, f"not found in the README: {pattern!r}"
+    return match.group(1)
+
+
+def unit_price(text: str, pattern: str) -> float:
+    """A unit price from the 'Unit prices used' paragraph, e.g. '`db.r7g.2xlarge`\\n$1.106/hour'."""
+    prices = " ".join(
+        section(text, "Monthly cost").split("Unit prices used:")[1].split("\n\n")[0].split()
+    )
+    match = re.search(pattern + r" \$([\d.]+)", prices)
+    assert match, f"no unit price for {pattern!r}"
+    return float(match.group(1))
+
+
+def cost_rows(text: str) -> Dict[int, Dict[str, str]]:
+    return {int(row["#"]): row for row in table(section(text, "Monthly cost")) if row["#"]}
+
+
+def standby_instances(text: str) -> int:
+    block = section(text, "Multi-region")
+    words = {"one": 1, "two": 2, "three": 3}
+    match = re.search(r"secondary cluster with (\w+)\s+`db\.r7g\.2xlarge` instances?", block)
+    assert match, "the standby's Aurora instances are not stated"
+    return words[match.group(1)]
+
+
+def test_aurora_instances_line_matches_primary_plus_standby(text: str) -> None:
+    row = cost_rows(text)[9]
+    count = int(grab(rf"(\d+) {X} `db\.r7g\.2xlarge`", row["How it is computed"]))
+    assert count == 3 + standby_instances(text), "writer + 2 readers + the standby's instances"
+    price = unit_price(text, r"Aurora `db\.r7g\.2xlarge`")
+    assert number(row["USD/month"]) == round(count * price * HOURS)
+
+
+def test_rds_proxy_line_counts_the_vcpus_of_every_instance(text: str) -> None:
+    row = cost_rows(text)[11]
+    primary, standby = map(
+        int, re.findall(r"\((\d+) \+ (\d+)\) vCPU", row["How it is computed"])[0]
+    )
+    assert primary == 3 * 8 and standby == standby_instances(text) * 8, "8 vCPU per 2xlarge"
+    price = unit_price(text, r"RDS Proxy")
+    assert number(row["USD/month"]) == round((primary + standby) * price * HOURS)
+
+
+def test_global_datastore_secondary_is_valid_and_priced(text: str) -> None:
+    # A secondary inherits Multi-AZ/automatic failover, which needs a replica in every shard.
+    standby = re.search(rf"Global Datastore secondary \((\d+) shards {X}\s+(\d+) nodes", text)
+    assert standby, "the standby cache shape is not stated"
+    shards, per_shard = map(int, standby.groups())
+    assert per_shard >= 2, "a Global Datastore secondary needs a primary and a replica per shard"
+    row = cost_rows(text)[12]
+    nodes = int(grab(rf"(\d+) {X} `cache\.r7g\.large`", row["How it is computed"]))
+    assert nodes == 3 * 2 + shards * per_shard, f"primary 3 {X} 2 plus the secondary"
+    node_cost = round(nodes * unit_price(text, r"`cache\.r7g\.large` for Valkey") * HOURS)
+    transfer = number(re.findall(r"= \$([\d,]+)$", row["How it is computed"])[0])
+    assert number(row["USD/month"]) == node_cost + transfer
+
+
+def test_standby_subtotal_adds_up(text: str) -> None:
+    summary = re.search(
+        r"standby region costs about \$([\d,]+) \((\d+)%\)\*\*: (.+?)\.\n\n", text, re.S
+    )
+    assert summary, "the standby subtotal sentence is missing"
+    stated, percent, parts = number(summary.group(1)), int(summary.group(2)), summary.group(3)
+    assert sum(number(p) for p in re.findall(r"\$([\d,]+)", parts)) == stated
+    total = sum(number(row["USD/month"]) for row in cost_rows(text).values())
+    assert round(100 * stated / total) == percent
+
+
+def test_cold_cache_failover_fits_the_standby(text: str) -> None:
+    """The design sizes the standby for a cold cache; recompute that from the Database section."""
+    db = section(text, "Database")
+    reads_cold = float(grab(rf"readers get 3,600 {X} 3 = 10,800\s+queries/s = ([\d.]+) vCPU", db))
+    writes = float(grab(r"that is ([\d.]+) vCPU-seconds per second", db))
+    capacity = standby_instances(text) * 8
+    load = (reads_cold + writes) / capacity
+    assert load < 0.85, f"a cold-cache failover would run the standby at {load:.0%}"
+    stated = re.search(
+        r"= ([\d.]+) of (\d+) vCPU \(\*\*(\d+)%\*\*\)", section(text, "Multi-region")
+    )
+    assert stated, "the cold-cache arithmetic is not stated"
+    assert float(stated.group(1)) == pytest.approx(reads_cold + writes)
+    assert int(stated.group(2)) == capacity
+    assert int(stated.group(3)) == round(100 * load)
+
+
+def test_lambda_comparison_uses_tiered_api_gateway_prices(text: str) -> None:
+    row = next(
+        r
+        for r in table(section(text, "Application tier").split("Why ECS on Fargate:")[1])
+        if r["Option"].startswith("Lambda")
+    )
+    first, rest = 300, 3154 - 300  # millions of requests a month (3.15 billion)
+    api = first * 1.00 + rest * 0.90
+    assert f"${round(api):,}" in row["Reasoning"]
+    parts = [number(p) for p in re.findall(r"= \$([\d,]+)", row["Reasoning"])]
+    total = number(grab(r"about \$([\d,]+)/month", row["Reasoning"]))
+    assert abs(sum(parts) - total) <= 50, (parts, total)
+
+
+def test_log_cost_uses_the_monitoring_sections_log_lines(text: str) -> None:
+    """Item 18 prices the log lines the monitoring section specifies (its JSON examples)."""
+    row = cost_rows(text)[18]["How it is computed"]
+    transaction, dependency, per_request = (
+        int(grab(r"`transaction` line \((\d+) bytes", row)),
+        int(grab(r"`dependency_call` lines \((\d+) bytes", row)),
+        int(grab(r"per request = ([\d,]+) bytes", row).replace(",", "")),
+    )
+    assert per_request == transaction + 2 * dependency
+    monitoring = (ARCH.parent / "monitoring" / "README.md").read_text(encoding="utf-8")
+    example = re.search(r'```json\n(\{"ts".*?"event":"transaction".*?\}\})\n', monitoring, re.S)
+    assert example, "the monitoring section's transaction log example is gone"
+    measured = len("".join(line.strip() for line in example.group(1).splitlines())) + 1 + 26
+    assert abs(measured - transaction) <= 0.15 * transaction, (measured, transaction)
+    gb = 1200 * per_request * 2_628_000 / 1e9
+    assert f"= {round(gb):,} GB {X} $0.50 = ${int(gb * 0.5):,}" in row
