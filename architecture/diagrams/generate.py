@@ -30,18 +30,19 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import diagrams
 from diagrams import Cluster, Diagram, Edge, setdiagram
 from diagrams.aws.compute import ECR, ElasticContainerServiceService, Fargate
 from diagrams.aws.database import RDS, Aurora, AuroraInstance, Dynamodb, ElastiCache
-from diagrams.aws.general import Users
+from diagrams.aws.general import InternetAlt1, Users
 from diagrams.aws.integration import SQS, Eventbridge
 from diagrams.aws.management import Cloudwatch, TrustedAdvisorChecklistFaultTolerant
-from diagrams.aws.network import ALB, CloudFront, NATGateway, Route53
+from diagrams.aws.network import ALB, CloudFront, Endpoint, InternetGateway, NATGateway, Route53
 from diagrams.aws.security import KMS, WAF, SecretsManager, Shield
 from diagrams.aws.storage import S3, Backup
+from diagrams.generic.blank import Blank
 
 EXIT_STALE = 1
 EXIT_USAGE = 2
@@ -60,6 +61,8 @@ DATA_ACCESS = "#2D3436"
 ASYNC = "#8E44AD"
 REPLICATION = "#C0392B"
 CONTROL = "#7B8894"
+# The API service's cluster: edges of the service as a whole start here (Graphviz ltail).
+API_SERVICE = "ECS service: api (Fargate, spread over 3 AZ)"
 
 
 class RenderError(Exception):
@@ -108,10 +111,33 @@ def _node(cls: Callable[..., object], label: str, nodeid: str) -> object:
 # --------------------------------------------------------------------------------------------
 
 
+def legend(extra: Optional[List[Tuple[str, str, str]]] = None) -> None:
+    """A legend drawn on the image: one short edge per meaning, in the diagram's own colours."""
+    meanings = [
+        ("user traffic", USER_TRAFFIC, ""),
+        ("data access", DATA_ACCESS, ""),
+        ("asynchronous work", ASYNC, ""),
+        ("control or egress", CONTROL, "dashed"),
+        *(extra or []),
+    ]
+    with Cluster("Legend", graph_attr={"fontsize": "14", "bgcolor": "white"}):
+        for index, (label, color, style) in enumerate(meanings):
+            left = Blank("", nodeid=f"legend_{index}_from", width="0.1", height="0.1")
+            right = Blank("", nodeid=f"legend_{index}_to", width="0.1", height="0.1")
+            left >> _edge(label, color, style) >> right
+
+
 def build_main() -> str:
-    """One region of the three-tier application: presentation, application and data tiers."""
+    """One region of the three-tier application: presentation, application and data tiers.
+
+    Edges that belong to the API service as a whole start at the service's cluster (Graphviz
+    `ltail`), not at one AZ's task, so the picture says what the text says: every task in every
+    AZ talks to every dependency.
+    """
     with _Canvas("Three-tier application on AWS: one region (us-east-1, active)") as canvas:
+        canvas.dot.graph_attr["compound"] = "true"
         users = _node(Users, "Users\n(browser, mobile)", "users")
+        vendors = _node(InternetAlt1, "Third-party APIs\n(DNS Firewall allowlist)", "third_party")
         with Cluster("Presentation tier (global edge)"):
             dns = _node(Route53, "Route 53\nexample.com", "route53")
             waf = _node(WAF, "AWS WAF\nmanaged + rate rules", "waf")
@@ -119,16 +145,23 @@ def build_main() -> str:
             cdn = _node(CloudFront, "CloudFront\nTLS 1.2+, HTTP/2+3", "cloudfront")
             static = _node(S3, "S3 static assets\n(OAC, versioned)", "s3_static")
         with Cluster("Region us-east-1, VPC 10.10.0.0/16, 3 AZ"):
+            igw = _node(InternetGateway, "Internet gateway", "igw")
             with Cluster("Public subnets /24 x3"):
                 alb = _node(ALB, "ALB\n(CloudFront origin\nprefix list only)", "alb")
                 nat = _node(NATGateway, "NAT GW\n1 per AZ", "nat")
             with Cluster("Application tier: private app subnets /20 x3"):
                 tasks: Dict[str, object] = {}
-                # Created c, b, a: Graphviz stacks the first-created lowest in an LR layout.
-                for az in ("c", "b", "a"):
-                    with Cluster(f"AZ us-east-1{az}"):
-                        tasks[az] = _node(Fargate, "API tasks (ECS)\n2-20, 5 at peak", f"api_{az}")
+                with Cluster(API_SERVICE):
+                    # Created c, b, a: Graphviz stacks the first-created lowest in an LR layout.
+                    for az in ("c", "b", "a"):
+                        with Cluster(f"AZ us-east-1{az}"):
+                            tasks[az] = _node(
+                                Fargate, "API tasks (ECS)\n2-20, 5 at peak", f"api_{az}"
+                            )
                 with Cluster("Async work (regional)"):
+                    relay = _node(
+                        ElasticContainerServiceService, "Outbox relay\n(ECS task)", "outbox_relay"
+                    )
                     bus = _node(Eventbridge, "EventBridge\ndomain events", "eventbridge")
                     queue = _node(SQS, "SQS queue\n+ DLQ", "sqs")
                     workers = _node(
@@ -139,39 +172,58 @@ def build_main() -> str:
                 with Cluster("Aurora PostgreSQL (shared storage: 6 copies, 3 AZ)"):
                     reader_c = _node(AuroraInstance, "reader\nAZ c", "aurora_reader_c")
                     reader_b = _node(AuroraInstance, "reader\nAZ b", "aurora_reader_b")
-                    writer = _node(AuroraInstance, "writer\nAZ a", "aurora_writer")
+                    writer = _node(AuroraInstance, "writer\nAZ a\n(data + outbox)", "aurora_writer")
                 cache = _node(
                     ElastiCache, "ElastiCache Valkey\n3 shards x 2 nodes\n(multi-AZ)", "elasticache"
                 )
-            with Cluster("Data tier: regional (gateway endpoints)"):
+            with Cluster("VPC endpoints (private subnets /24 x3)"):
+                gateway_endpoints = _node(
+                    Endpoint, "Gateway endpoints\nS3, DynamoDB", "gateway_endpoints"
+                )
+                interface_endpoints = _node(
+                    Endpoint,
+                    "Interface endpoints\nECR, Logs, Secrets,\nKMS, SQS, EventBridge, STS",
+                    "interface_endpoints",
+                )
+            with Cluster("Data tier: regional"):
                 ddb = _node(Dynamodb, "DynamoDB\nsessions, idempotency", "dynamodb")
                 uploads = _node(S3, "S3 user uploads", "s3_uploads")
             with Cluster("Used by every tier"):
                 secrets = _node(SecretsManager, "Secrets Manager", "secrets")
-                kms = _node(KMS, "KMS CMKs", "kms")
+                kms = _node(KMS, "KMS customer-managed keys", "kms")
                 watch = _node(Cloudwatch, "CloudWatch\nmetrics, logs, traces", "cloudwatch")
+        legend()
 
+        service = {"ltail": f"cluster_{API_SERVICE}"}
+        anchor = tasks["b"]
         users >> _edge("DNS", USER_TRAFFIC) >> dns
         users >> _edge("HTTPS", USER_TRAFFIC) >> cdn
+        users >> _edge("presigned PUT/GET", USER_TRAFFIC) >> uploads
         waf >> _edge("inspects", CONTROL, "dashed") >> cdn
         shield >> _edge("protects", CONTROL, "dashed") >> cdn
         cdn >> _edge("/static/*", USER_TRAFFIC) >> static
-        cdn >> _edge("/api/* HTTPS", USER_TRAFFIC) >> alb
+        cdn >> _edge("/api/* HTTPS", USER_TRAFFIC) >> igw
+        igw >> _edge(color=USER_TRAFFIC) >> alb
         for task in (tasks["a"], tasks["b"], tasks["c"]):
             alb >> _edge(color=USER_TRAFFIC) >> task
-            task >> _edge() >> proxy
-        tasks["a"] >> _edge("cache-aside :6379 TLS") >> cache
+        anchor >> _edge(":5432 TLS", **service) >> proxy
+        anchor >> _edge("cache-aside :6379 TLS", **service) >> cache
+        anchor >> _edge("sessions, idempotency", **service) >> gateway_endpoints
+        anchor >> _edge("presigns URLs", CONTROL, "dashed", **service) >> uploads
+        anchor >> _edge("AWS APIs", CONTROL, "dashed", **service) >> interface_endpoints
+        anchor >> _edge("egress", CONTROL, "dashed", **service) >> nat
+        gateway_endpoints >> _edge() >> ddb
+        interface_endpoints >> _edge(color=CONTROL, style="dashed") >> [secrets, kms, watch]
+        nat >> _edge("HTTPS", CONTROL, "dashed") >> vendors
         proxy >> _edge("writes :5432 TLS") >> writer
         proxy >> _edge("reads") >> [reader_b, reader_c]
-        tasks["b"] >> _edge("outbox events", ASYNC) >> bus
+        writer >> _edge("outbox rows", ASYNC) >> relay
+        relay >> _edge("PutEvents", ASYNC) >> bus
         bus >> _edge("rule", ASYNC) >> queue
         queue >> _edge("long poll", ASYNC) >> workers
-        tasks["c"] >> _edge("sessions") >> ddb
-        tasks["c"] >> _edge("presigned URLs") >> uploads
-        tasks["a"] >> _edge("egress", CONTROL, "dashed") >> nat
-        # Invisible edges only place the shared-services column at the right-hand side.
-        for target in (secrets, kms, watch):
-            writer >> Edge(style="invis") >> target
+        workers >> _edge() >> proxy
+        workers >> _edge("dedupe") >> gateway_endpoints
+        workers >> _edge("egress", CONTROL, "dashed") >> nat
         return str(canvas.dot.source)
 
 
@@ -195,17 +247,29 @@ def build_multi_region() -> str:
             alb_p = _node(ALB, "ALB", "alb_primary")
             ecs_p = _node(Fargate, "ECS Fargate\n6-60 API tasks", "ecs_primary")
             with Cluster("Data (primary copies)"):
+                proxy_p = _node(RDS, "RDS Proxy", "rds_proxy_primary")
                 aurora_p = _node(Aurora, "Aurora Global DB\nprimary: writer + 2", "aurora_primary")
-                cache_p = _node(ElastiCache, "Valkey Global\nDatastore primary", "cache_primary")
+                cache_p = _node(
+                    ElastiCache, "Valkey Global Datastore\nprimary: 3 shards x 2", "cache_primary"
+                )
                 ddb_p = _node(Dynamodb, "DynamoDB\nglobal table", "ddb_primary")
-                s3_p = _node(S3, "S3 uploads\n+ static", "s3_primary")
+                s3_p = _node(S3, "S3 uploads", "s3_primary")
+                static_p = _node(S3, "S3 static assets", "s3_static_primary")
                 ecr_p = _node(ECR, "ECR images", "ecr_primary")
         with Cluster("us-west-2: WARM STANDBY (synthetic traffic only)"):
             with Cluster("Data (replicas)"):
-                aurora_s = _node(Aurora, "Aurora Global DB\nsecondary: 1 reader", "aurora_standby")
-                cache_s = _node(ElastiCache, "Valkey Global\nDatastore secondary", "cache_standby")
+                aurora_s = _node(
+                    Aurora, "Aurora Global DB\nsecondary: 2 instances", "aurora_standby"
+                )
+                proxy_s = _node(RDS, "RDS Proxy\n(pre-created)", "rds_proxy_standby")
+                cache_s = _node(
+                    ElastiCache,
+                    "Valkey Global Datastore\nsecondary: 3 shards x 2",
+                    "cache_standby",
+                )
                 ddb_s = _node(Dynamodb, "DynamoDB\nreplica table", "ddb_standby")
-                s3_s = _node(S3, "S3 replica\nbuckets", "s3_standby")
+                s3_s = _node(S3, "S3 uploads\nreplica", "s3_standby")
+                static_s = _node(S3, "S3 static assets\nreplica", "s3_static_standby")
                 ecr_s = _node(ECR, "ECR replica", "ecr_standby")
             ecs_s = _node(Fargate, "ECS Fargate\n3 tasks\n(scales to 15)", "ecs_standby")
             alb_s = _node(ALB, "ALB", "alb_standby")
@@ -219,21 +283,31 @@ def build_multi_region() -> str:
             )
             canary = _node(Cloudwatch, "Synthetics canaries\nprobe both ALBs / 1 min", "canaries")
             vault = _node(Backup, "AWS Backup\nsnapshot copies to\nbackup account", "backup_vault")
+        legend([("replication", REPLICATION, "")])
 
         users >> _edge("HTTPS", USER_TRAFFIC) >> cdn
         cdn >> _edge("API origin", USER_TRAFFIC) >> dns
+        cdn >> _edge("origin group: primary", USER_TRAFFIC) >> static_p
+        (
+            cdn
+            >> _edge("origin group: failover\non 5xx, per request", USER_TRAFFIC, "dashed")
+            >> static_s
+        )
         arc >> _edge("routing control\nhealth checks", CONTROL, "dashed") >> dns
         dns >> _edge("PRIMARY", USER_TRAFFIC) >> alb_p
         alb_p >> _edge(color=USER_TRAFFIC) >> ecs_p
-        ecs_p >> _edge() >> [aurora_p, cache_p, ddb_p, s3_p]
+        ecs_p >> _edge() >> [proxy_p, cache_p, ddb_p, s3_p]
+        proxy_p >> _edge() >> aurora_p
         aurora_p >> _edge("storage replication\nlag < 1 s", REPLICATION) >> aurora_s
         cache_p >> _edge("Global Datastore\nasync, < 1 s", REPLICATION) >> cache_s
         ddb_p - _edge("global tables\nmulti-active, ~1 s", REPLICATION) - ddb_s
         s3_p >> _edge("CRR + RTC\n99.99% < 15 min", REPLICATION) >> s3_s
+        static_p >> _edge("CI deploys\nto both", CONTROL, "dashed") >> static_s
         ecr_p >> _edge("registry replication", REPLICATION) >> ecr_s
         # The standby column mirrors the active one: edges written data -> app with dir=back,
         # so ranks run left to right while the arrows still point from app to data.
-        for store in (aurora_s, cache_s, ddb_s, s3_s):
+        aurora_s << _edge(style="dashed") << proxy_s
+        for store in (proxy_s, cache_s, ddb_s, s3_s):
             store << _edge(style="dashed") << ecs_s
         ecs_s << _edge(color=USER_TRAFFIC, style="dashed") << alb_s
         (
