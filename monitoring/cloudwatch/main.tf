@@ -1,7 +1,8 @@
 locals {
   create = var.create
 
-  ticket_topic_arn = coalesce(var.ticket_sns_topic_arn, var.page_sns_topic_arn)
+  # Tickets never fall back to the pager: without a ticket topic they notify nobody.
+  ticket_actions = var.ticket_sns_topic_arn == null ? [] : [var.ticket_sns_topic_arn]
 
   availability_budget = 1 - var.availability_slo / 100
   latency_budget      = 1 - var.latency_slo / 100
@@ -66,7 +67,7 @@ locals {
     }
     dependency-failures = {
       metric_name   = "DependencyFailures"
-      pattern       = "{ ($.event = \"dependency_call\") && (($.outcome = \"error\") || ($.outcome = \"timeout\")) }"
+      pattern       = "{ ($.event = \"dependency_call\") && (($.outcome = \"error\") || ($.outcome = \"timeout\") || ($.outcome = \"circuit_open\")) }"
       value         = "1"
       unit          = "Count"
       default_value = null
@@ -113,22 +114,23 @@ resource "aws_cloudwatch_log_metric_filter" "this" {
 ################################################################################
 
 locals {
-  # Availability is measured at the ALB: it also sees the requests that never reached a task
-  # (no healthy target, task crashed mid-request). Latency comes from the service's own log.
+  # The same SLI as the Prometheus path: a request is bad when the service answers 5xx or 429
+  # (FailedTransactions, from the transaction log; ALB metrics cannot tell 429 from other 4xx).
+  # One deliberate difference: the ALB's own 5xx (no healthy target, a task dying mid-request)
+  # are bad too, over the ALB's RequestCount, because only the ALB sees those requests.
+  # Latency comes from the service's own log.
+  alb = { namespace = "AWS/ApplicationELB", dimensions = { LoadBalancer = var.alb_arn_suffix } }
+  log = { namespace = var.metric_namespace, dimensions = {} }
   slis = {
     availability = {
-      namespace  = "AWS/ApplicationELB"
-      dimensions = { LoadBalancer = var.alb_arn_suffix }
-      bad        = ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"]
-      total      = "RequestCount"
-      budget     = local.availability_budget
+      bad    = [merge(local.alb, { metric = "HTTPCode_ELB_5XX_Count" }), merge(local.log, { metric = "FailedTransactions" })]
+      total  = merge(local.alb, { metric = "RequestCount" })
+      budget = local.availability_budget
     }
     latency = {
-      namespace  = var.metric_namespace
-      dimensions = {}
-      bad        = ["SlowTransactions"]
-      total      = "Transactions"
-      budget     = local.latency_budget
+      bad    = [merge(local.log, { metric = "SlowTransactions" })]
+      total  = merge(local.log, { metric = "Transactions" })
+      budget = local.latency_budget
     }
   }
 
@@ -166,9 +168,9 @@ resource "aws_cloudwatch_metric_alarm" "burn_rate" {
     content {
       id = "bad${metric_query.key}"
       metric {
-        namespace   = each.value.sli.namespace
-        metric_name = metric_query.value
-        dimensions  = each.value.sli.dimensions
+        namespace   = metric_query.value.namespace
+        metric_name = metric_query.value.metric
+        dimensions  = metric_query.value.dimensions
         period      = each.value.window.period
         stat        = "Sum"
       }
@@ -178,9 +180,9 @@ resource "aws_cloudwatch_metric_alarm" "burn_rate" {
   metric_query {
     id = "total"
     metric {
-      namespace   = each.value.sli.namespace
-      metric_name = each.value.sli.total
-      dimensions  = each.value.sli.dimensions
+      namespace   = each.value.sli.total.namespace
+      metric_name = each.value.sli.total.metric
+      dimensions  = each.value.sli.total.dimensions
       period      = each.value.window.period
       stat        = "Sum"
     }
@@ -217,7 +219,14 @@ resource "aws_cloudwatch_composite_alarm" "slo_ticket" {
   alarm_name        = "${var.name}-slo-${each.key}-ticket"
   alarm_description = "TICKET: the ${each.key} error budget burns faster than 1x over 1d+6h."
   alarm_rule        = "ALARM(\"${aws_cloudwatch_metric_alarm.burn_rate["${each.key}-ticket-long"].alarm_name}\") AND ALARM(\"${aws_cloudwatch_metric_alarm.burn_rate["${each.key}-ticket-short"].alarm_name}\")"
-  alarm_actions     = [local.ticket_topic_arn]
+  alarm_actions     = local.ticket_actions
+
+  lifecycle {
+    precondition {
+      condition     = var.ticket_sns_topic_arn != var.page_sns_topic_arn
+      error_message = "ticket_sns_topic_arn must not be the pager topic: tickets would page."
+    }
+  }
 
   tags = var.tags
 }
@@ -236,8 +245,8 @@ resource "aws_cloudwatch_metric_alarm" "dependency_error_rate" {
   datapoints_to_alarm = 10
   threshold           = var.dependency_error_rate_threshold
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.ticket_topic_arn]
-  ok_actions          = [local.ticket_topic_arn]
+  alarm_actions       = local.ticket_actions
+  ok_actions          = local.ticket_actions
 
   metric_query {
     id = "failures"
@@ -290,31 +299,155 @@ resource "aws_cloudwatch_metric_alarm" "latency_p99" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.latency_p99_threshold_ms
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.ticket_topic_arn]
-  ok_actions          = [local.ticket_topic_arn]
+  alarm_actions       = local.ticket_actions
+  ok_actions          = local.ticket_actions
 
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "dynamodb_latency_p99" {
+# SuccessfulRequestLatency publishes Minimum, Maximum, Average and SampleCount, not
+# percentiles (AWS DynamoDB metrics reference): a p99 alarm would read a statistic that is never
+# there and sit in INSUFFICIENT_DATA forever. The tail is the service's own DependencyDuration.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_latency" {
   for_each = local.create ? toset(["GetItem", "PutItem"]) : toset([])
 
-  alarm_name          = "${var.name}-dynamodb-${lower(each.key)}-latency-p99"
-  alarm_description   = "TICKET: DynamoDB ${each.key} p99 on ${var.table_name} is above ${var.dynamodb_latency_p99_threshold_ms} ms for 15 minutes. Runbook: monitoring/runbook.md#alert-name-dynamodblatencyhigh"
+  alarm_name          = "${var.name}-dynamodb-${lower(each.key)}-latency"
+  alarm_description   = "TICKET: DynamoDB ${each.key} average latency on ${var.table_name} is above ${var.dynamodb_latency_average_threshold_ms} ms for 15 minutes. Runbook: monitoring/runbook.md#alert-name-dynamodblatencyhigh"
   namespace           = "AWS/DynamoDB"
   metric_name         = "SuccessfulRequestLatency"
   dimensions          = { TableName = var.table_name, Operation = each.key }
-  extended_statistic  = "p99"
+  statistic           = "Average"
   period              = 300
   evaluation_periods  = 3
   datapoints_to_alarm = 3
   comparison_operator = "GreaterThanThreshold"
-  threshold           = var.dynamodb_latency_p99_threshold_ms
+  threshold           = var.dynamodb_latency_average_threshold_ms
   treat_missing_data  = "notBreaching"
-  alarm_actions       = [local.ticket_topic_arn]
-  ok_actions          = [local.ticket_topic_arn]
+  alarm_actions       = local.ticket_actions
+  ok_actions          = local.ticket_actions
 
   tags = var.tags
+}
+
+# On-demand: no provisioned capacity to compare with; the ceiling shows as throttling, alarmed
+# as a share of the operation's requests (SampleCount of SuccessfulRequestLatency + throttled).
+resource "aws_cloudwatch_metric_alarm" "dynamodb_throttle_ratio" {
+  for_each = local.create ? toset(["GetItem", "PutItem"]) : toset([])
+
+  alarm_name          = "${var.name}-dynamodb-${lower(each.key)}-throttle-ratio"
+  alarm_description   = "TICKET: more than ${var.dynamodb_throttle_ratio_threshold * 100} % of ${each.key} requests on ${var.table_name} are throttled for 10 minutes. Runbook: monitoring/runbook.md#alert-name-dynamodbthrottling"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 10
+  datapoints_to_alarm = 10
+  threshold           = var.dynamodb_throttle_ratio_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.ticket_actions
+  ok_actions          = local.ticket_actions
+
+  metric_query {
+    id = "throttled"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "ThrottledRequests"
+      dimensions  = { TableName = var.table_name, Operation = each.key }
+      period      = 60
+      stat        = "Sum"
+    }
+  }
+
+  metric_query {
+    id = "ok"
+    metric {
+      namespace   = "AWS/DynamoDB"
+      metric_name = "SuccessfulRequestLatency"
+      dimensions  = { TableName = var.table_name, Operation = each.key }
+      period      = 60
+      stat        = "SampleCount"
+    }
+  }
+
+  metric_query {
+    id          = "ratio"
+    expression  = "IF(FILL(ok, 0) + FILL(throttled, 0) >= 60, FILL(throttled, 0) / (FILL(ok, 0) + FILL(throttled, 0)), 0)"
+    label       = "throttled/requests"
+    return_data = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_dynamodb_contributor_insights" "this" {
+  count = local.create && var.enable_dynamodb_contributor_insights ? 1 : 0
+
+  table_name = var.table_name
+}
+
+# Hot keys: the most throttled partition key from the table's Contributor Insights rule. Only
+# MaxContributorValue and Maximum are meaningful statistics of these rules.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_hot_key" {
+  count = local.create && var.dynamodb_throttled_keys_rule_name != null ? 1 : 0
+
+  alarm_name          = "${var.name}-dynamodb-hot-key"
+  alarm_description   = "TICKET: one partition key of ${var.table_name} is throttled more than ${var.hot_key_throttles_per_minute} times a minute for 5 minutes (see the Contributor Insights rule for the key). Runbook: monitoring/runbook.md#alert-name-dynamodbthrottling"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 5
+  datapoints_to_alarm = 5
+  threshold           = var.hot_key_throttles_per_minute
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.ticket_actions
+  ok_actions          = local.ticket_actions
+
+  metric_query {
+    id          = "hot"
+    expression  = "INSIGHT_RULE_METRIC(\"${coalesce(var.dynamodb_throttled_keys_rule_name, "unset")}\", \"MaxContributorValue\")"
+    label       = "throttles of the most throttled key"
+    period      = 60
+    return_data = true
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Aurora PostgreSQL events (EventBridge)
+################################################################################
+
+locals {
+  # failure and low storage page; failover, maintenance, notification and recovery open a
+  # ticket (a failover heals itself in ~30 s; if users felt it, the SLO pages).
+  rds_event_routes = {
+    page   = { categories = ["failure", "low storage"], actions = [var.page_sns_topic_arn] }
+    ticket = { categories = ["failover", "maintenance", "notification", "recovery"], actions = local.ticket_actions }
+  }
+  rds_event_rules = local.create && var.db_cluster_identifier != null ? {
+    for k, v in local.rds_event_routes : k => v if length(v.actions) > 0
+  } : {}
+}
+
+resource "aws_cloudwatch_event_rule" "rds" {
+  for_each = local.rds_event_rules
+
+  name        = "${var.name}-rds-events-${each.key}"
+  description = "Aurora ${join(", ", each.value.categories)} events of ${coalesce(var.db_cluster_identifier, "-")} to the ${each.key} topic."
+  event_pattern = jsonencode({
+    source      = ["aws.rds"]
+    detail-type = ["RDS DB Instance Event", "RDS DB Cluster Event"]
+    detail = {
+      EventCategories  = each.value.categories
+      SourceIdentifier = [{ prefix = coalesce(var.db_cluster_identifier, "-") }]
+    }
+  })
+
+  tags = var.tags
+}
+
+# The topics' access policies must allow events.amazonaws.com to publish (section 1's
+# observability module owns the topics).
+resource "aws_cloudwatch_event_target" "rds" {
+  for_each = local.rds_event_rules
+
+  rule = aws_cloudwatch_event_rule.rds[each.key].name
+  arn  = each.value.actions[0]
 }
 
 ################################################################################

@@ -71,7 +71,7 @@ variable "page_sns_topic_arn" {
 }
 
 variable "ticket_sns_topic_arn" {
-  description = "ARN of the SNS topic that opens tickets. Default `null`: tickets go to `page_sns_topic_arn` too (tag the subscription filter instead)."
+  description = "ARN of the SNS topic that opens tickets (business hours). Default `null`: ticket alarms still change state (console, dashboards) but notify nobody; they never fall back to the pager topic."
   type        = string
   default     = null
 
@@ -166,13 +166,68 @@ variable "dependency_error_rate_threshold" {
   }
 }
 
-variable "dynamodb_latency_p99_threshold_ms" {
-  description = "Ticket when the table's GetItem/PutItem p99 SuccessfulRequestLatency stays above this for 15 minutes. Default `50`."
+variable "dynamodb_latency_average_threshold_ms" {
+  description = "Ticket when the table's GetItem/PutItem average SuccessfulRequestLatency stays above this for 15 minutes. An average, because the metric publishes Minimum, Maximum, Average and SampleCount only (no percentiles). Default `25`."
   type        = number
-  default     = 50
+  default     = 25
 
   validation {
-    condition     = var.dynamodb_latency_p99_threshold_ms > 0
-    error_message = "dynamodb_latency_p99_threshold_ms must be positive."
+    condition     = var.dynamodb_latency_average_threshold_ms > 0
+    error_message = "dynamodb_latency_average_threshold_ms must be positive."
+  }
+}
+
+variable "dynamodb_throttle_ratio_threshold" {
+  description = "Ticket when more than this share of an operation's requests (GetItem, PutItem) is throttled for 10 minutes. Default `0.01`."
+  type        = number
+  default     = 0.01
+
+  validation {
+    condition     = var.dynamodb_throttle_ratio_threshold > 0 && var.dynamodb_throttle_ratio_threshold < 1
+    error_message = "dynamodb_throttle_ratio_threshold must be between 0 and 1 (exclusive)."
+  }
+}
+
+variable "enable_dynamodb_contributor_insights" {
+  description = "Enable CloudWatch Contributor Insights on the table (most accessed and most throttled keys). Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "dynamodb_throttled_keys_rule_name" {
+  description = "Name of the table's `DynamoDBContributorInsights-PKT-<table>-<timestamp>` rule (from `aws dynamodb describe-contributor-insights`; DynamoDB adds a creation timestamp, so it cannot be derived). Default `null`: no hot-key alarm."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dynamodb_throttled_keys_rule_name == null || can(regex("^DynamoDBContributorInsights-PKT-", var.dynamodb_throttled_keys_rule_name))
+    error_message = "dynamodb_throttled_keys_rule_name must be a DynamoDBContributorInsights-PKT-... rule name."
+  }
+}
+
+variable "hot_key_throttles_per_minute" {
+  description = "Ticket when the most throttled partition key is throttled more than this many times a minute for 5 minutes. Default `10`."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.hot_key_throttles_per_minute > 0
+    error_message = "hot_key_throttles_per_minute must be positive."
+  }
+}
+
+################################################################################
+# Aurora PostgreSQL events
+################################################################################
+
+variable "db_cluster_identifier" {
+  description = "Aurora cluster identifier; RDS events (EventBridge) whose SourceIdentifier starts with it are routed. Default `null`: no RDS event rules."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.db_cluster_identifier == null || can(regex("^[a-z][a-z0-9-]{0,62}$", var.db_cluster_identifier))
+    error_message = "db_cluster_identifier must be a valid RDS identifier (lower case, digits, hyphens)."
   }
 }

@@ -38,6 +38,21 @@ def test_amtool_check_config() -> None:
         (["alertname=SecurityWafBlockedSpike", "severity=warning"], "security"),
         (["alertname=MonitoringWatchdog", "severity=info"], "deadmansswitch"),
         (["alertname=PostgresCpuHigh", "severity=info"], "blackhole"),
+        # Vendor catalogue routes: a hard vendor's page pages, its ticket tickets; a degradable
+        # vendor never pages, even if a rule said critical.
+        (
+            ["alertname=ThirdPartyApiUnavailable", "severity=critical", "dependency=kyc-api"],
+            "pager",
+        ),
+        (
+            ["alertname=ThirdPartyApiLatencyHigh", "severity=warning", "dependency=kyc-api"],
+            "tickets",
+        ),
+        (
+            ["alertname=ThirdPartyApiUnavailable", "severity=critical", "dependency=notify-api"],
+            "tickets",
+        ),
+        (["alertname=ThirdPartyApiNotInCatalogue", "severity=warning", "dependency=x"], "tickets"),
     ],
 )
 def test_routes(labels: List[str], receiver: str) -> None:
@@ -161,7 +176,12 @@ def states(am: Alertmanager, expected: int) -> Dict[str, List[str]]:
 
 def test_database_outage_pages_once(alertmanager: Alertmanager) -> None:
     outage = [
-        {"alertname": "PostgresDown", "severity": "critical", "instance": "db:9187"},
+        {"alertname": "PostgresDown", "severity": "critical", "job": "postgres-exporter"},
+        {"alertname": "PostgresExporterCannotConnect", "severity": "warning", "role": "primary"},
+        # The external checks are never inhibited: they are the one view that does not depend
+        # on our own diagnosis being right.
+        {"alertname": "MiddlewareEndpointProbeFailing", "severity": "critical"},
+        {"alertname": "MiddlewareSyntheticTransactionFailing", "severity": "critical"},
         {"alertname": "MiddlewareErrorBudgetBurn", "severity": "critical", "job": "middleware"},
         {"alertname": "MiddlewareLatencyBudgetBurn", "severity": "critical", "job": "middleware"},
         {"alertname": "MiddlewareDbPoolExhausted", "severity": "warning", "instance": "task-a"},
@@ -185,8 +205,11 @@ def test_database_outage_pages_once(alertmanager: Alertmanager) -> None:
     notifying = sorted(k for k, by in got.items() if not by)
     assert notifying == [
         "MiddlewareDependencyErrorRateHigh/warning/payments-api",
+        "MiddlewareEndpointProbeFailing/critical",
+        "MiddlewareSyntheticTransactionFailing/critical",
         "PostgresDown/critical",
     ]
+    assert got["PostgresExporterCannotConnect/warning"] == ["PostgresDown"]
     assert got["MiddlewareErrorBudgetBurn/critical"] == ["PostgresDown"]
     assert got["MiddlewareRouteErrorRateHigh/warning//user/export"] == ["PostgresDown"]
 

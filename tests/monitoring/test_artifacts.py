@@ -71,7 +71,11 @@ def test_grafana_dashboard_is_valid(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- plot
 
 
-def test_plot_renders_into_tmp(tmp_path: Path) -> None:
+def test_plot_is_drawn_from_the_engine_evaluating_the_shipped_rules(tmp_path: Path) -> None:
+    """The plot backfills the incident with promtool and asks a real Prometheus for the shipped
+    expressions: the blip at 1h pages no one, the incident at 3h pages, the tail tickets."""
+    require_tool("promtool", "apt-get install prometheus")
+    require_tool("prometheus", "apt-get install prometheus")
     out = tmp_path / "img" / "burn-rate.png"
     result = subprocess.run(
         [sys.executable, str(MONITORING / "scripts" / "plot_burn_rate.py"), "--out", str(out)],
@@ -82,22 +86,27 @@ def test_plot_renders_into_tmp(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 20_000
-    assert "page fast (14.4x, 1h+5m): fires at" in result.stdout
+    fired = dict(re.findall(r"^(page|ticket) \(\w+\): fires (.+)$", result.stdout, re.M))
+    page = re.fullmatch(r"at (\d+)h(\d\d)", fired["page"])
+    assert page, fired
+    page_minute = int(page.group(1)) * 60 + int(page.group(2))
+    # The blip is at 60-62 min; the incident starts at 180: 3 % errors pass 14.4x over the 1h
+    # window after ~29 minutes, plus for: 2m.
+    assert 200 <= page_minute <= 225, fired
+    assert fired["ticket"] != "never"
     # The committed picture exists for the README.
     assert (MONITORING / "img" / "burn-rate.png").stat().st_size > 20_000
 
 
-def test_plot_simulation_pages_on_an_incident_but_not_on_a_blip() -> None:
+def test_plot_reads_the_rules_instead_of_modelling_them() -> None:
     plot = load_plot_module()
-    quiet = [0.0003] * (3 * 24 * 60)
-    blip = [*quiet, 0.10, 0.10, *[0.0003] * 300]
-    incident = [*quiet, *[0.05] * 60]
-    for rule in plot.RULES[:2]:
-        assert not any(plot.firing_minutes(plot.burn_rates(blip), rule)), rule.name
-    fast = plot.RULES[0]
-    first = plot.first_fire(plot.firing_minutes(plot.burn_rates(incident), fast))
-    # 5 % errors: the 1h window passes 14.4x after ~18 minutes, plus for: 2m.
-    assert first is not None and 15 <= first - len(quiet) <= 25
+    records, alerts = plot.load_rules()
+    assert {a.label for a in alerts} == {"page (critical)", "ticket (warning)"}
+    for alert in alerts:
+        # Recording-rule names are expanded to the rules' own expressions over raw counters.
+        assert "job:http_server_requests_errors" not in alert.expr
+        assert "http_server_requests_total" in alert.expr
+    assert records["job:http_server_requests_errors:ratio_rate3d"].count("[3d]") == 2
 
 
 def test_plot_reports_an_unwritable_target(tmp_path: Path) -> None:
@@ -188,6 +197,9 @@ PLAN_VARS = [
     "-var=table_name=users",
     "-var=page_sns_topic_arn=arn:aws:sns:us-east-1:123456789012:middleware-page",
     '-var=dependencies=["postgres","dynamodb","payments-api"]',
+    "-var=ticket_sns_topic_arn=arn:aws:sns:us-east-1:123456789012:middleware-ticket",
+    "-var=db_cluster_identifier=users-db",
+    "-var=dynamodb_throttled_keys_rule_name=DynamoDBContributorInsights-PKT-users-1707744000000",
 ]
 
 
@@ -217,14 +229,31 @@ def test_cloudwatch_plan_has_the_promised_alarms(tofu_module: TfModule) -> None:
         by_type[change["type"]] = by_type.get(change["type"], 0) + 1
         after[change["address"]] = change["change"]["after"]
     assert by_type["aws_cloudwatch_log_metric_filter"] == 9
-    # 2 SLIs x 6 windows, 3 dependencies, service p99, 2 DynamoDB operations, heartbeat.
-    assert by_type["aws_cloudwatch_metric_alarm"] == 12 + 3 + 1 + 2 + 1
+    # 2 SLIs x 6 windows, 3 dependencies, service p99, 2 DynamoDB operations x (average latency,
+    # throttle ratio), the hot-key alarm, heartbeat.
+    assert by_type["aws_cloudwatch_metric_alarm"] == 12 + 3 + 1 + 2 * 2 + 1 + 1
     assert by_type["aws_cloudwatch_composite_alarm"] == 4
+    assert by_type["aws_dynamodb_contributor_insights"] == 1
+    assert by_type["aws_cloudwatch_event_rule"] == 2 and by_type["aws_cloudwatch_event_target"] == 2
     page = after['aws_cloudwatch_composite_alarm.slo_page["availability"]']
     assert "middleware-slo-availability-fast-long" in page["alarm_rule"]
     assert page["alarm_actions"] == ["arn:aws:sns:us-east-1:123456789012:middleware-page"]
+    ticket = after['aws_cloudwatch_composite_alarm.slo_ticket["availability"]']
+    assert ticket["alarm_actions"] == ["arn:aws:sns:us-east-1:123456789012:middleware-ticket"]
     fast = after['aws_cloudwatch_metric_alarm.burn_rate["availability-fast-long"]']
     assert fast["threshold"] == pytest.approx(14.4 * 0.001)
+    # The same SLI as Prometheus (5xx and 429 answered by the service, from the log) plus the
+    # ALB's own 5xx; never the ALB's target 4xx count, which cannot tell 429 from a 404.
+    metrics = {q["metric"][0]["metric_name"] for q in fast["metric_query"] if q["metric"]}
+    assert metrics == {"HTTPCode_ELB_5XX_Count", "FailedTransactions", "RequestCount"}
+    # No alarm reads a statistic CloudWatch does not publish for it.
+    for address, alarm in after.items():
+        if alarm.get("metric_name") == "SuccessfulRequestLatency":
+            assert alarm["extended_statistic"] is None, address
+            assert alarm["statistic"] in ("Average", "Minimum", "Maximum", "SampleCount")
+    events = after['aws_cloudwatch_event_rule.rds["page"]']
+    pattern = json.loads(events["event_pattern"])
+    assert pattern["source"] == ["aws.rds"] and "failure" in pattern["detail"]["EventCategories"]
     errors = after['aws_cloudwatch_log_metric_filter.this["failed-transactions"]']
     assert errors["log_group_name"] == "/ecs/middleware-prod"
     assert "$.status >= 500" in errors["pattern"]
@@ -240,6 +269,23 @@ def test_cloudwatch_module_rejects_bad_input(tofu_module: TfModule) -> None:
     )
     assert bad.returncode != 0
     assert "availability_slo must be between 90 and 100" in bad.stdout + bad.stderr
+
+
+def test_cloudwatch_tickets_never_go_to_the_pager_topic(tofu_module: TfModule) -> None:
+    without = [v for v in PLAN_VARS if "ticket_sns_topic_arn" not in v]
+    plan = tofu_module.run("plan", "-input=false", "-refresh=false", "-out=t.bin", *without)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    show = tofu_module.run("show", "-json", "t.bin")
+    changes = json.loads(show.stdout)["resource_changes"]
+    page = "arn:aws:sns:us-east-1:123456789012:middleware-page"
+    for change in changes:
+        after = change["change"]["after"] or {}
+        if "TICKET" in str(after.get("alarm_description", "")):
+            assert page not in (after.get("alarm_actions") or []), change["address"]
+    same = tofu_module.run(
+        "plan", "-input=false", "-refresh=false", *without, f"-var=ticket_sns_topic_arn={page}"
+    )
+    assert same.returncode != 0 and "tickets would page" in same.stdout + same.stderr
 
 
 def test_cloudwatch_module_create_false_plans_nothing(tofu_module: TfModule) -> None:
