@@ -11,7 +11,9 @@ PACKAGES=(
   catatonit                     # podman's init binary for compose `init: true` (only a Recommends)
   docker.io                     # real Docker Engine (dockerd 20.10) the docker suites also run on
   wrk                                                         # HTTP load generator (bench)
+  nginx                                                       # TLS sidecar tests + bench (docker/tls-sidecar)
   prometheus prometheus-alertmanager                          # promtool, amtool
+  prometheus-postgres-exporter prometheus-blackbox-exporter   # monitoring: rules vs real exporters
   graphviz                                                    # architecture diagrams
   awscli jq                                                   # shell baseline in the audit bench
   maven                                                       # JenkinsPipelineUnit tests
