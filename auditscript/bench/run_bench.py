@@ -1,18 +1,24 @@
-"""Benchmark: audit.py against a naive boto3 script and the AWS CLI + jq, on one moto fleet.
+"""Benchmark: audit.py against the naive and shell baselines, then at organisation scale.
 
-Starts its own moto servers, seeds the fleet once (nothing cached on disk), then runs every
-approach as a real process against the same data and reports wall time and API requests.
-Requests are counted from the moto servers' request logs, so every approach is counted the
-same way (what reached the wire, retries included). Times are the fastest of the runs: on a
-shared machine other load only ever adds time. audit.py runs before, between and after the
-baselines so that all of them see the same load.
+Starts its own moto servers, seeds them once (nothing cached on disk), then runs every
+approach as a real process and reports wall time and API requests. Every approach runs
+``--repeats`` times (at least 3), interleaved (a, b, c, a, b, c, ...) so that they all see the
+same machine load, and the **median** of each counts: the same statistic for every approach.
 
-Goals (exit status 1 if missed): audit.py makes >= 10x fewer calls and takes >= 3x less wall
-time than the naive script. The four seeded regions (each on its own moto process behind
-region_router.py, as real regions are separate endpoints) are audited one by one and in one
-run; the one-run time is reported against the sum and the slowest of the single runs.
+Part 1, one region (``--instances`` in us-east-1, moto direct): audit.py, the naive boto3
+script (one DescribeVolumes per instance) and the AWS CLI + jq. Requests are counted from
+moto's request log. Goal: audit.py makes >= 10x fewer calls and takes >= 3x less time than
+the naive script.
 
-Usage (from the repo root): python auditscript/bench/run_bench.py [--instances 1000]
+Part 2, an organisation: a management account and 3 members (AssumeRole), 4 regions each,
+``--org-instances`` per (account, region) scope. The audit runs concurrently (``--org
+--max-workers 16``), sequentially (``--max-workers 1``, the scopes one after another) and once
+per scope (``--accounts A --region R``). EC2 answers are replayed with moto's recorded service
+time (replay_proxy.py explains why). Goals: the concurrent run within 1.5x of the slowest
+single scope, and >= 3x faster than the sequential run.
+
+Exit status 1 if a goal is missed. Usage (from the repo root):
+python auditscript/bench/run_bench.py [--instances 1000] [--org-instances 250] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -34,70 +42,72 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 import boto3  # noqa: E402
-from region_router import RegionRouter  # noqa: E402
+from replay_proxy import ReplayProxy  # noqa: E402
 from seed_fleet import seed  # noqa: E402
 
 from tests.support.localaws import DUMMY_CREDENTIALS, MotoServer  # noqa: E402
 
 AUDIT = HERE.parent / "audit.py"
 MAIN_REGION = "us-east-1"
-OTHER_REGIONS = ("eu-west-1", "ap-southeast-2", "us-west-2")
+ORG_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2")
+MEMBERS = 3
+ROLE = "ec2-audit"
 CALL_GOAL = 10.0
 TIME_GOAL = 3.0
+SLOWEST_SCOPE_GOAL = 1.5
+SEQUENTIAL_GOAL = 3.0
 
 
-class Result(NamedTuple):
-    name: str
-    times: List[float]
-    calls: int  # requests of one run
-    output: Path
+class Result:
+    """Every run of one approach: wall times, child CPU times, requests of the last run."""
+
+    def __init__(self, name: str, output: Path) -> None:
+        self.name = name
+        self.output = output
+        self.times: List[float] = []
+        self.cpu: List[float] = []
+        self.calls = 0
 
     @property
-    def seconds(self) -> float:
-        return min(self.times)
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(self.cpu)
 
     def spread(self) -> str:
-        return f"{min(self.times):.2f}-{max(self.times):.2f}s over {len(self.times)} run(s)"
+        runs = ", ".join(f"{t:.2f}" for t in self.times)
+        return f"median {self.median:.2f}s of [{runs}]"
 
 
-class Bench:
-    def __init__(self, logs: List[Path], env: Dict[str, str]) -> None:
-        self.logs = logs
+class Runner:
+    def __init__(self, count_calls: Callable[[], int], env: Dict[str, str]) -> None:
+        self.count_calls = count_calls
         self.env = env
 
-    def _requests(self) -> int:
-        total = 0
-        for log in self.logs:
-            with open(log, "rb") as handle:
-                total += sum(1 for line in handle if b'"POST / ' in line or b'"GET / ' in line)
-        return total
-
-    def run(
-        self,
-        name: str,
-        cmd: Sequence[str],
-        output: Path,
-        repeats: int = 1,
-        env: Optional[Dict[str, str]] = None,
-        earlier: Optional[Result] = None,
-    ) -> Result:
-        """Run ``cmd`` ``repeats`` times, keeping the times of ``earlier`` runs of it."""
-        times = list(earlier.times) if earlier else []
-        calls = 0
-        for _ in range(repeats):
-            before = self._requests()
-            started = time.perf_counter()
-            done = subprocess.run(
-                list(cmd), env=env or self.env, capture_output=True, text=True, check=False
+    def once(
+        self, result: Result, cmd: Sequence[str], env: Optional[Dict[str, str]] = None
+    ) -> None:
+        before = self.count_calls()
+        cpu_before = _children_cpu()
+        started = time.perf_counter()
+        done = subprocess.run(
+            list(cmd), env=env or self.env, capture_output=True, text=True, check=False
+        )
+        result.times.append(time.perf_counter() - started)
+        result.cpu.append(_children_cpu() - cpu_before)
+        if done.returncode != 0:
+            raise SystemExit(
+                f"{result.name} failed ({done.returncode}): {done.stderr.strip()[-800:]}"
             )
-            times.append(time.perf_counter() - started)
-            if done.returncode != 0:
-                raise SystemExit(f"{name} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-            time.sleep(0.3)  # let the servers flush their request logs
-            calls = self._requests() - before
-        result = Result(name, times, calls, output)
-        print(f"  {name}: {result.spread()}, {calls} calls", flush=True)
-        return result
+        time.sleep(0.3)  # let the servers flush their request logs
+        result.calls = self.count_calls() - before
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rows(path: Path) -> Dict[str, Dict[str, str]]:
@@ -116,143 +126,236 @@ def table(lines: List[List[str]]) -> str:
     return "\n".join(out)
 
 
-def ec2_client(endpoint: str, region: str) -> Any:
-    credentials: Dict[str, Any] = {k.lower(): v for k, v in DUMMY_CREDENTIALS.items()}
-    return boto3.client("ec2", region_name=region, endpoint_url=endpoint, **credentials)
+def client(service: str, endpoint: str, region: str, **credentials: Any) -> Any:
+    if not credentials:
+        credentials = {k.lower(): v for k, v in DUMMY_CREDENTIALS.items()}
+    untyped: Any = boto3  # boto3-stubs types client() per literal service name
+    return untyped.client(service, region_name=region, endpoint_url=endpoint, **credentials)
 
 
 def audit_cmd(out: Path, *args: str) -> List[str]:
     return [sys.executable, str(AUDIT), *args, "--quiet", "--output", str(out)]
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument(
-        "--instances",
-        type=int,
-        default=1000,
-        help="instances in us-east-1 (default 1000); the 3 other regions get a quarter each",
-    )
-    parser.add_argument(
-        "--repeats",
-        type=int,
-        default=2,
-        help="runs of each multi-region measurement (default 2; the fastest counts)",
-    )
-    parser.add_argument("--aws-cli", default="/usr/bin/aws", help="AWS CLI for baseline (b)")
-    args = parser.parse_args(argv)
-    per_other = max(1, args.instances // 4)
-    reps = max(1, args.repeats)
-    regions = (MAIN_REGION, *OTHER_REGIONS)
+def log_counter(logs: List[Path]) -> Callable[[], int]:
+    def count() -> int:
+        total = 0
+        for log in logs:
+            with open(log, "rb") as handle:
+                total += sum(1 for line in handle if b'"POST / ' in line or b'"GET / ' in line)
+        return total
 
-    with tempfile.TemporaryDirectory(prefix="ec2audit-bench-") as tmp, ExitStack() as stack:
-        work = Path(tmp)
-        # One moto process per seeded region (see region_router.py) plus one for the rest.
-        names = (*regions, "default")
-        servers = {
-            n: stack.enter_context(MotoServer(log_path=work / f"moto-{n}.log")) for n in names
-        }
-        started = time.perf_counter()
-        seed(ec2_client(servers[MAIN_REGION].endpoint, MAIN_REGION), args.instances)
-        for region in OTHER_REGIONS:
-            seed(ec2_client(servers[region].endpoint, region), per_other)
+    return count
+
+
+def one_region(args: argparse.Namespace, work: Path, stack: ExitStack) -> Tuple[bool, str]:
+    log = work / "moto-one-region.log"
+    server = stack.enter_context(MotoServer(log_path=log))
+    started = time.perf_counter()
+    seed(client("ec2", server.endpoint, MAIN_REGION), args.instances)
+    print(
+        f"seeded {args.instances} instances in {MAIN_REGION} in "
+        f"{time.perf_counter() - started:.1f}s",
+        flush=True,
+    )
+    direct = dict(os.environ, **server.env(MAIN_REGION))
+    runner = Runner(log_counter([log]), direct)
+    audit = Result("audit.py", work / "audit.csv")
+    naive = Result("naive boto3 (a)", work / "naive.csv")
+    shell = Result("aws cli + jq (b)", work / "shell.csv")
+    for n in range(args.repeats):
+        runner.once(audit, audit_cmd(audit.output, "--region", MAIN_REGION))
+        runner.once(
+            naive,
+            [sys.executable, str(HERE / "naive_audit.py"), MAIN_REGION, str(naive.output)],
+        )
+        runner.once(
+            shell,
+            ["bash", str(HERE / "shell_audit.sh"), MAIN_REGION, str(shell.output)],
+            env=dict(direct, AWS_CLI=args.aws_cli),
+        )
         print(
-            f"seeded {args.instances} instances in {MAIN_REGION} and {per_other} in each of "
-            f"{', '.join(OTHER_REGIONS)} in {time.perf_counter() - started:.1f}s",
+            f"  round {n + 1}/{args.repeats}: audit.py {audit.times[-1]:.2f}s, naive "
+            f"{naive.times[-1]:.2f}s, aws cli + jq {shell.times[-1]:.2f}s",
             flush=True,
         )
 
-        direct = dict(os.environ, **servers[MAIN_REGION].env(MAIN_REGION))
-        bench = Bench([work / f"moto-{n}.log" for n in names], direct)
-        print(f"one region ({MAIN_REGION}, {args.instances} instances):", flush=True)
-        ours = audit_cmd(work / "audit.csv", "--region", MAIN_REGION)
-        audit = bench.run("audit.py", ours, work / "audit.csv")
-        naive = bench.run(
-            "naive boto3 (a)",
-            [sys.executable, str(HERE / "naive_audit.py"), MAIN_REGION, str(work / "naive.csv")],
-            work / "naive.csv",
-        )
-        audit = bench.run("audit.py", ours, work / "audit.csv", earlier=audit)
-        shell = bench.run(
-            "aws cli + jq (b)",
-            ["bash", str(HERE / "shell_audit.sh"), MAIN_REGION, str(work / "shell.csv")],
-            work / "shell.csv",
-            env=dict(direct, AWS_CLI=args.aws_cli),
-        )
-        audit = bench.run("audit.py", ours, work / "audit.csv", earlier=audit)
+    # The three agree on the fleet and on EBS sizes.
+    by_id, naive_ids, shell_rows = rows(audit.output), rows(naive.output), rows(shell.output)
+    assert len(by_id) == args.instances, len(by_id)
+    assert set(by_id) == set(naive_ids) == set(shell_rows)
+    assert all(int(by_id[i]["EbsGiB"]) == int(shell_rows[i]["TotalDiskGiB"]) for i in by_id)
 
-        # The three agree on the fleet and on EBS sizes.
-        by_id, naive_ids, shell_rows = rows(audit.output), rows(naive.output), rows(shell.output)
-        assert len(by_id) == args.instances, len(by_id)
-        assert set(by_id) == set(naive_ids) == set(shell_rows)
-        assert all(int(by_id[i]["EbsGiB"]) == int(shell_rows[i]["TotalDiskGiB"]) for i in by_id)
-
-        router = stack.enter_context(
-            RegionRouter(servers["default"].endpoint, {r: servers[r].endpoint for r in regions})
-        )
-        routed = dict(direct, AWS_ENDPOINT_URL=router.endpoint)
-        # moto builds a region's backend on its first request (about a second each, ~20
-        # regions); AWS has no such cost, so one unmeasured run warms them all.
-        warm = audit_cmd(work / "warm.csv", "--all-regions")
-        subprocess.run(warm, env=routed, capture_output=True, check=True)
-        print("four seeded regions, one endpoint per region:", flush=True)
-        singles = []
-        for region in regions:
-            out = work / f"single-{region}.csv"
-            cmd = audit_cmd(out, "--region", region)
-            singles.append(bench.run(f"--region {region}", cmd, out, reps, env=routed))
-        four = [a for r in regions for a in ("--region", r)]
-        together = bench.run(
-            "4 regions in one run",
-            audit_cmd(work / "four.csv", *four),
-            work / "four.csv",
-            reps,
-            env=routed,
-        )
-        every = bench.run(
-            "--all-regions",
-            audit_cmd(work / "all.csv", "--all-regions"),
-            work / "all.csv",
-            reps,
-            env=routed,
-        )
-        assert len(rows(every.output)) == args.instances + 3 * per_other
-        assert rows(every.output) == rows(together.output)
-
-    lines = [["approach", "API calls", "wall s", "calls / audit", "time / audit"]]
+    lines = [["approach", "API calls", "median s", "runs (s)", "calls / audit", "time / audit"]]
     for r in (audit, naive, shell):
         lines.append(
             [
                 r.name,
                 str(r.calls),
-                f"{r.seconds:.2f}",
+                f"{r.median:.2f}",
+                " ".join(f"{t:.1f}" for t in r.times),
                 f"{r.calls / audit.calls:.1f}x",
-                f"{r.seconds / audit.seconds:.1f}x",
+                f"{r.median / audit.median:.1f}x",
             ]
         )
-    print(f"\nOne region, {args.instances} instances (fastest run of each):\n" + table(lines))
-
-    total = sum(s.seconds for s in singles)
-    slowest = max(s.seconds for s in singles)
-    lines = [["run", "API calls", "wall s"]]
-    lines += [[s.name, str(s.calls), f"{s.seconds:.2f}"] for s in singles]
-    lines.append(["sum of the 4 single runs", str(sum(s.calls for s in singles)), f"{total:.2f}"])
-    lines.append([together.name, str(together.calls), f"{together.seconds:.2f}"])
-    lines.append(["--all-regions (all enabled)", str(every.calls), f"{every.seconds:.2f}"])
-    print("\nFour seeded regions, each on its own endpoint:\n" + table(lines))
-    print(
-        f"4 regions in one run / sum of single runs = {together.seconds / total:.2f}, "
-        f"/ slowest single run = {together.seconds / slowest:.2f}; "
-        f"--all-regions / sum = {every.seconds / total:.2f}"
-    )
-
     call_ratio = naive.calls / audit.calls
-    time_ratio = naive.seconds / audit.seconds
+    time_ratio = naive.median / audit.median
     ok = call_ratio >= CALL_GOAL and time_ratio >= TIME_GOAL
-    print(
-        f"\ngoal: >= {CALL_GOAL:.0f}x fewer calls and >= {TIME_GOAL:.0f}x less time than naive: "
-        f"{call_ratio:.1f}x calls, {time_ratio:.1f}x time -> {'MET' if ok else 'MISSED'}"
+    text = (
+        f"One region, {args.instances} instances (median of {args.repeats} interleaved runs):\n"
+        + table(lines)
+        + f"\ngoal: >= {CALL_GOAL:.0f}x fewer calls and >= {TIME_GOAL:.0f}x less time than "
+        f"naive: {call_ratio:.1f}x calls, {time_ratio:.1f}x time -> {'MET' if ok else 'MISSED'}"
     )
+    return ok, text
+
+
+def seed_org(endpoint: str, per_scope: int) -> Tuple[str, List[str]]:
+    """An Organization with MEMBERS accounts; ``per_scope`` instances per account and region."""
+    org = client("organizations", endpoint, "us-east-1")
+    management = org.create_organization(FeatureSet="ALL")["Organization"]["MasterAccountId"]
+    members = [
+        org.create_account(AccountName=f"member-{n}", Email=f"member-{n}@example.com")[
+            "CreateAccountStatus"
+        ]["AccountId"]
+        for n in range(MEMBERS)
+    ]
+    sts = client("sts", endpoint, "us-east-1")
+    for account in (management, *members):
+        credentials: Dict[str, str] = {}
+        if account != management:
+            answer = sts.assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/{ROLE}", RoleSessionName="bench-seed"
+            )["Credentials"]
+            credentials = {
+                "aws_access_key_id": answer["AccessKeyId"],
+                "aws_secret_access_key": answer["SecretAccessKey"],
+                "aws_session_token": answer["SessionToken"],
+            }
+        for region in ORG_REGIONS:
+            seed(client("ec2", endpoint, region, **credentials), per_scope)
+    return management, members
+
+
+def organisation(args: argparse.Namespace, work: Path, stack: ExitStack) -> Tuple[bool, str]:
+    server = stack.enter_context(MotoServer(log_path=work / "moto-org.log"))
+    started = time.perf_counter()
+    management, members = seed_org(server.endpoint, args.org_instances)
+    accounts = [management, *members]
+    scopes = [(a, r) for a in accounts for r in ORG_REGIONS]
+    total = len(scopes) * args.org_instances
+    print(
+        f"seeded {len(accounts)} accounts x {len(ORG_REGIONS)} regions x {args.org_instances} "
+        f"= {total} instances in {time.perf_counter() - started:.1f}s",
+        flush=True,
+    )
+    proxy = stack.enter_context(ReplayProxy(server.endpoint))
+    env = dict(os.environ, **server.env("us-east-1"))
+    env["AWS_ENDPOINT_URL"] = proxy.endpoint
+    runner = Runner(proxy.total_calls, env)
+    regions = [a for r in ORG_REGIONS for a in ("--region", r)]
+    org = ["--org", *regions, "--role-name", ROLE]
+
+    warm = Result("warm-up", work / "record.csv")
+    runner.once(warm, audit_cmd(warm.output, *org, "--max-workers", "1"))
+    proxy.mode = "record"
+    record = Result("recording (sequential, straight to moto)", work / "record.csv")
+    runner.once(record, audit_cmd(record.output, *org, "--max-workers", "1"))
+    assert len(rows(record.output)) == total, len(rows(record.output))
+    proxy.mode = "replay"
+    print(
+        f"  warm-up {warm.times[0]:.1f}s, recording {record.times[0]:.1f}s (straight to moto, "
+        "sequential); replaying from now on",
+        flush=True,
+    )
+
+    concurrent = Result("concurrent (--max-workers 16)", work / "concurrent.csv")
+    sequential = Result("sequential (--max-workers 1)", work / "sequential.csv")
+    # Single runs: every region of one member account (entered with AssumeRole, the longer
+    # path) and the management account's first region (its own credentials). All scopes hold
+    # the same fleet; measuring all 16 three times would double the benchmark's length.
+    measured = [(members[0], r) for r in ORG_REGIONS] + [(management, ORG_REGIONS[0])]
+    singles = {
+        s: Result(f"--accounts {s[0]} --region {s[1]}", work / "single.csv") for s in measured
+    }
+    for n in range(args.repeats):
+        runner.once(concurrent, audit_cmd(concurrent.output, *org, "--max-workers", "16"))
+        runner.once(sequential, audit_cmd(sequential.output, *org, "--max-workers", "1"))
+        for (account, region), result in singles.items():
+            runner.once(
+                result,
+                audit_cmd(
+                    result.output, "--accounts", account, "--region", region, "--role-name", ROLE
+                ),
+            )
+        print(
+            f"  round {n + 1}/{args.repeats}: concurrent {concurrent.times[-1]:.2f}s, "
+            f"sequential {sequential.times[-1]:.2f}s, single scopes "
+            f"{min(r.times[-1] for r in singles.values()):.2f}-"
+            f"{max(r.times[-1] for r in singles.values()):.2f}s",
+            flush=True,
+        )
+    assert proxy.misses == 0, f"{proxy.misses} requests were not recorded"
+    assert rows(concurrent.output) == rows(sequential.output) == rows(record.output)
+
+    slowest = max(singles.values(), key=lambda r: r.median)
+    vs_slowest = concurrent.median / slowest.median
+    speedup = sequential.median / concurrent.median
+    ok = vs_slowest <= SLOWEST_SCOPE_GOAL and speedup >= SEQUENTIAL_GOAL
+    lines = [["run", "API calls", "median s", "runs (s)", "audit CPU s"]]
+    for r in (concurrent, sequential):
+        lines.append(
+            [r.name, str(r.calls), f"{r.median:.2f}", " ".join(f"{t:.1f}" for t in r.times),
+             f"{r.median_cpu:.2f}"]
+        )  # fmt: skip
+    lines.append(
+        [f"slowest single scope: {slowest.name}", str(slowest.calls), f"{slowest.median:.2f}",
+         " ".join(f"{t:.1f}" for t in slowest.times), f"{slowest.median_cpu:.2f}"]
+    )  # fmt: skip
+    single_medians = sorted(r.median for r in singles.values())
+    text = (
+        f"Organisation: {len(accounts)} accounts x {len(ORG_REGIONS)} regions x "
+        f"{args.org_instances} instances = {len(scopes)} scopes, {total} instances (median of "
+        f"{args.repeats} interleaved runs; EC2 answers replayed with moto's service time):\n"
+        + table(lines)
+        + f"\nsingle-scope medians ({len(singles)} scopes measured): "
+        f"{single_medians[0]:.2f}-{single_medians[-1]:.2f}s"
+        + f"\ngoal: concurrent <= {SLOWEST_SCOPE_GOAL}x the slowest single scope: "
+        f"{vs_slowest:.2f}x; >= {SEQUENTIAL_GOAL:.0f}x faster than sequential: {speedup:.2f}x "
+        f"-> {'MET' if ok else 'MISSED'}"
+    )
+    return ok, text
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "--instances", type=int, default=1000, help="instances in the one-region part (1000)"
+    )
+    parser.add_argument(
+        "--org-instances",
+        type=int,
+        default=250,
+        help="instances per (account, region) in the organisation part (250; 0 skips it)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved runs of every approach (>= 3)"
+    )
+    parser.add_argument("--aws-cli", default="/usr/bin/aws", help="AWS CLI for baseline (b)")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1 (3 or more for the published numbers)")
+
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="ec2audit-bench-") as tmp, ExitStack() as stack:
+        work = Path(tmp)
+        met, text = one_region(args, work, stack)
+        ok = ok and met
+        print("\n" + text + "\n", flush=True)
+        if args.org_instances > 0:
+            met, text = organisation(args, work, stack)
+            ok = ok and met
+            print("\n" + text, flush=True)
     return 0 if ok else 1
 
 

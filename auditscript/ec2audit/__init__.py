@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import aws, regions
 from .collect import Row, scan_region, total_disk_gib
 from .errors import EXIT_CODES, AuditError
 from .report import COLUMNS, write_atomic
@@ -11,6 +12,8 @@ __all__ = [
     "EXIT_CODES",
     "AuditError",
     "Row",
+    "aws",
+    "regions",
     "scan_region",
     "total_disk_gib",
     "write_atomic",

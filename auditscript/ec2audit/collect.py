@@ -52,6 +52,7 @@ class Row(NamedTuple):
     instance_store_gb: int
     volume_count: int
     first_launch_time: str
+    account_id: str = ""
 
 
 def iso_utc(value: Optional[dt.datetime]) -> str:
@@ -172,8 +173,8 @@ def _describe_types(ec2: Any, names: List[str]) -> List[Dict[str, Any]]:
     return result
 
 
-def scan_region(ec2: Any, region: str) -> List[Row]:
-    """Every live instance of one region as report rows, sorted by InstanceID."""
+def scan_region(ec2: Any, region: str, account_id: str = "") -> List[Row]:
+    """Every live instance of one region (of one account) as report rows, sorted by InstanceID."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         volumes_future = pool.submit(ebs_by_instance, ec2)
         instances = list_instances(ec2)
@@ -197,6 +198,7 @@ def scan_region(ec2: Any, region: str) -> List[Row]:
                 instance_store_gb=store_gb,
                 volume_count=count,
                 first_launch_time=iso_utc(inst.first_launch_time),
+                account_id=account_id,
             )
         )
     return rows

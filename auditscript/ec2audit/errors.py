@@ -17,6 +17,10 @@ EXIT_REGION = 5
 EXIT_UNAVAILABLE = 6
 EXIT_OUTPUT = 7
 EXIT_UPLOAD = 8
+EXIT_PARTIAL = 9
+# Not in EXIT_CODES (the shell's own convention, 128 + signal number), but documented beside it.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 # Shown in --help and the README; tests/auditscript/test_meta.py keeps them in step.
 EXIT_CODES: Dict[int, str] = {
@@ -24,11 +28,13 @@ EXIT_CODES: Dict[int, str] = {
     EXIT_INTERNAL: "unexpected error (a bug: rerun with --debug for a traceback)",
     EXIT_USAGE: "usage error (bad or missing option)",
     EXIT_CREDENTIALS: "no or invalid AWS credentials",
-    EXIT_ACCESS_DENIED: "access denied (IAM policy lacks a Describe* action)",
+    EXIT_ACCESS_DENIED: "access denied (the IAM policy lacks an action the audit needs)",
     EXIT_REGION: "unknown region, or a region not enabled for the account",
     EXIT_UNAVAILABLE: "throttled beyond retries, or the endpoint is unreachable",
     EXIT_OUTPUT: "the report file cannot be written (existing file left untouched)",
     EXIT_UPLOAD: "report written locally, but the --s3-uri upload failed",
+    EXIT_PARTIAL: "report written, but some (account, region) scopes failed (listed on stderr "
+    "and in the .scopes file)",
 }
 
 

@@ -1,91 +1,125 @@
-"""Which regions to scan: the ones asked for, checked against the account's own region list.
+"""Which regions to scan: names checked against botocore's partition data, then against the
+account's own DescribeRegions list.
 
-Region names are checked before any regional call, because a wrong name fails in unhelpful ways
-(real AWS: a DNS error for ec2.<typo>.amazonaws.com; moto: an HTTP 500 page).
+Names are checked before any regional call, because a wrong name fails in unhelpful ways (real
+AWS: a DNS error for ec2.<typo>.amazonaws.com; moto: an HTTP 500 page). The partition data is
+botocore's ``partitions.json`` (the file its endpoint rules use): every partition (aws, aws-cn,
+aws-us-gov, the ISO partitions, the European Sovereign Cloud) with its region list and its
+``regionRegex``, so a region newer than this botocore is still accepted when its partition's
+pattern matches it (``eusc-de-east-1`` has a four-letter prefix no fixed pattern of ours knew).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from functools import lru_cache
+from typing import Any, Callable, Dict, List, Optional, Pattern, Sequence, Tuple
+
+from botocore.loaders import create_loader
 
 from .errors import RegionError
 
-REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 ENABLED_STATUSES = ("opt-in-not-required", "opted-in")
 FALLBACK_HOME_REGION = "us-east-1"
 
 
-def _partition_regions(session: Any, wanted: Sequence[str] = ()) -> Dict[str, str]:
-    """Region name -> partition, as far as this botocore release knows them.
-
-    Stops at the first partitions that cover every ``wanted`` name (each partition costs a
-    look-up in botocore's endpoint data); with nothing wanted, reads them all.
-    """
-    known: Dict[str, str] = {}
-    for partition in session.get_available_partitions():
-        for name in session.get_available_regions("ec2", partition_name=partition):
-            known[name] = partition
-        if wanted and all(name in known for name in wanted):
-            break
-    return known
+@lru_cache(maxsize=1)
+def partitions() -> Tuple[Tuple[str, Pattern[str], Tuple[str, ...]], ...]:
+    """(partition id, region pattern, known regions) for every partition botocore knows."""
+    data = create_loader().load_data("partitions")
+    found = []
+    for item in data["partitions"]:
+        # "aws-global"-style names are endpoint aliases, not regions one can scan.
+        names = tuple(n for n in item.get("regions", {}) if not n.endswith("-global"))
+        found.append((item["id"], re.compile(item["regionRegex"]), names))
+    return tuple(found)
 
 
-def home_region(session: Any, requested: Sequence[str], known: Dict[str, str]) -> str:
-    """A region that surely exists, to ask DescribeRegions in."""
+def partition_of(region: str) -> Optional[str]:
+    """The partition a region name belongs to, or None when it is not a region name at all."""
+    for pid, _pattern, names in partitions():
+        if region in names:
+            return pid
+    for pid, pattern, _names in partitions():
+        if pattern.match(region):
+            return pid
+    return None
+
+
+def check_names(requested: Sequence[str]) -> None:
+    """Raise RegionError for a name no partition accepts (before any network call)."""
     for name in requested:
-        if name in known:
-            return name
-    configured: Optional[str] = session.region_name
-    if configured and (configured in known or REGION_NAME.match(configured)):
+        if partition_of(name) is None:
+            known = ", ".join(pid for pid, _p, _n in partitions())
+            raise RegionError(
+                f"{name!r} is not a region name in any AWS partition ({known}): use a code "
+                "such as us-east-1, cn-north-1 or us-gov-west-1 (aws ec2 describe-regions)"
+            )
+
+
+def home_region(requested: Sequence[str], configured: Optional[str]) -> str:
+    """A region that surely exists, to ask STS, Organizations and DescribeRegions in."""
+    if requested:
+        return requested[0]
+    if configured and partition_of(configured):
         return configured
     return FALLBACK_HOME_REGION
 
 
-def resolve_regions(
-    session: Any,
-    requested: Sequence[str],
-    all_regions: bool,
-    describe_regions: Callable[[str], List[Dict[str, Any]]],
-) -> List[str]:
-    """Return the sorted, de-duplicated regions to scan, or raise RegionError.
+def enabled_regions(listed: List[Dict[str, Any]]) -> Dict[str, str]:
+    """DescribeRegions(AllRegions=True) entries as region -> OptInStatus."""
+    return {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in listed}
 
-    ``describe_regions(home)`` returns EC2 DescribeRegions(AllRegions=True) entries.
+
+def choose_regions(
+    listed: Dict[str, str], requested: Sequence[str], all_regions: bool, home: str
+) -> Tuple[List[str], Dict[str, str]]:
+    """(regions to scan, {region: why not}) for one account.
+
+    With ``all_regions``: every enabled region in the home region's partition (plus names this
+    botocore does not know yet: a new region). Otherwise the requested ones; a requested region
+    the account does not list, or has not opted into, goes to the second dict with the reason.
     """
-    for name in requested:
-        if not REGION_NAME.match(name):
-            raise RegionError(
-                f"{name!r} is not a region name: use a code such as us-east-1 or eu-west-2 "
-                "(aws ec2 describe-regions lists them)"
-            )
-    known = _partition_regions(session, () if all_regions else requested)
-    home = home_region(session, requested, known)
-    listed = {
-        r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in describe_regions(home)
-    }
-
     if all_regions:
-        home_partition = known.get(home)
-        # Keep regions this botocore places in the same partition, plus any it does not know
-        # yet (new regions): another partition needs other credentials anyway.
+        home_partition = partition_of(home)
         return sorted(
             name
             for name, status in listed.items()
-            if status in ENABLED_STATUSES and known.get(name, home_partition) == home_partition
-        )
-
+            if status in ENABLED_STATUSES
+            and (partition_of(name) or home_partition) == home_partition
+        ), {}
     chosen: List[str] = []
+    refused: Dict[str, str] = {}
     for name in requested:
+        if name in chosen or name in refused:
+            continue
         if name not in listed:
-            raise RegionError(
+            refused[name] = (
                 f"unknown region {name!r}: this account's DescribeRegions does not list it; "
                 "check the spelling (aws ec2 describe-regions --all-regions)"
             )
-        if listed[name] not in ENABLED_STATUSES:
-            raise RegionError(
+        elif listed[name] not in ENABLED_STATUSES:
+            refused[name] = (
                 f"region {name} is not enabled for this account (OptInStatus "
                 f"{listed[name]}): enable it under Account > AWS Regions, or leave it out"
             )
-        if name not in chosen:
+        else:
             chosen.append(name)
-    return sorted(chosen)
+    return sorted(chosen), refused
+
+
+def resolve_regions(
+    requested: Sequence[str],
+    all_regions: bool,
+    home: str,
+    describe_regions: Callable[[str], List[Dict[str, Any]]],
+) -> List[str]:
+    """Single-account mode: the sorted regions to scan, or RegionError for the first bad one."""
+    check_names(requested)
+    chosen, refused = choose_regions(
+        enabled_regions(describe_regions(home)), requested, all_regions, home
+    )
+    for name in requested:
+        if name in refused:
+            raise RegionError(refused[name])
+    return chosen

@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Callable, Dict, Iterable, List, Sequence, Union
+from typing import IO, Callable, Dict, Iterable, List, NamedTuple, Sequence, Tuple, Union
 
 from .collect import Row
 from .errors import OutputError
@@ -28,6 +28,7 @@ COLUMNS = (
     "StartTime",
     "Size",
     "TotalDiskGiB",
+    "AccountId",
     "Region",
     "State",
     "Name",
@@ -47,6 +48,7 @@ def as_record(row: Row) -> Dict[str, Union[str, int]]:
         "StartTime": row.start_time,
         "Size": row.size,
         "TotalDiskGiB": row.total_disk_gib,
+        "AccountId": row.account_id,
         "Region": row.region,
         "State": row.state,
         "Name": row.name,
@@ -83,7 +85,7 @@ def write_json(out: IO[str], rows: Iterable[Row]) -> None:
     out.write("\n]\n")
 
 
-def _md_cell(value: Union[str, int]) -> str:
+def _md_cell(value: Union[str, int, float]) -> str:
     return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -103,11 +105,8 @@ WRITERS: Dict[str, Callable[[IO[str], Iterable[Row]], None]] = {
 }
 
 
-def default_output_path(
-    regions: Sequence[str], all_regions: bool, fmt: str, now: dt.datetime
-) -> str:
-    """``ec2-audit-<region|all>-<UTC timestamp>.<ext>`` in the current folder."""
-    scope = "all" if all_regions else "_".join(regions)
+def default_output_path(scope: str, fmt: str, now: dt.datetime) -> str:
+    """``ec2-audit-<scope>-<UTC timestamp>.<ext>`` in the current folder."""
     stamp = now.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     return f"ec2-audit-{scope}-{stamp}.{EXTENSIONS[fmt]}"
 
@@ -142,9 +141,104 @@ def _new_file_mode(existing: Path) -> int:
         return 0o666 & ~umask
 
 
+def scopes_path(path: str) -> str:
+    """The status file beside a report: ``fleet.csv`` -> ``fleet.scopes.csv``."""
+    target = Path(path)
+    return str(target.with_name(f"{target.stem}.scopes{target.suffix}"))
+
+
+class ScopeStatus(NamedTuple):
+    """One (account, region) of the audit and how it went; Region ``*`` is a whole account."""
+
+    account_id: str
+    region: str
+    ok: bool
+    instances: int
+    seconds: float
+    exit_code: int
+    error: str
+
+
+SCOPE_COLUMNS = ("AccountId", "Region", "Status", "Instances", "Seconds", "ExitCode", "Error")
+
+
+def _scope_record(scope: ScopeStatus) -> Dict[str, Union[str, int, float]]:
+    return {
+        "AccountId": scope.account_id,
+        "Region": scope.region,
+        "Status": "ok" if scope.ok else "failed",
+        "Instances": scope.instances,
+        "Seconds": round(scope.seconds, 2),
+        "ExitCode": scope.exit_code,
+        "Error": scope.error,
+    }
+
+
+def write_scopes(out: IO[str], fmt: str, scopes: Sequence[ScopeStatus]) -> None:
+    """The status file, in the report's own format."""
+    records = [_scope_record(s) for s in scopes]
+    if fmt == "json":
+        json.dump(records, out, indent=1)
+        out.write("\n")
+    elif fmt == "markdown":
+        out.write("| " + " | ".join(SCOPE_COLUMNS) + " |\n")
+        out.write("|" + "|".join("---" for _ in SCOPE_COLUMNS) + "|\n")
+        for record in records:
+            out.write("| " + " | ".join(_md_cell(record[c]) for c in SCOPE_COLUMNS) + " |\n")
+    else:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SCOPE_COLUMNS)
+        for record in records:
+            writer.writerow([record[c] for c in SCOPE_COLUMNS])
+
+
 def write_atomic(path: str, fmt: str, rows: Iterable[Row]) -> None:
     """Write the whole report to a temp file beside ``path``, fsync it, then rename it over."""
-    target = Path(path).absolute()
+    write_all_atomic([(path, lambda out: WRITERS[fmt](out, rows))])
+
+
+def write_report(path: str, fmt: str, rows: Iterable[Row], scopes: Sequence[ScopeStatus]) -> None:
+    """The status file and the report, each complete before either is renamed into place.
+
+    The status file is renamed first, so a report on disk always has its status file beside it.
+    """
+    write_all_atomic(
+        [
+            (scopes_path(path), lambda out: write_scopes(out, fmt, scopes)),
+            (path, lambda out: WRITERS[fmt](out, rows)),
+        ]
+    )
+
+
+def write_all_atomic(files: Sequence[Tuple[str, Callable[[IO[str]], None]]]) -> None:
+    """Write each file to a temp file beside it and fsync it; then rename them all, in order.
+
+    Any failure (or a signal) before the renames removes every temp file and leaves existing
+    files untouched.
+    """
+    temps: List[Tuple[Path, Path, str]] = []
+    try:
+        for path, write in files:
+            target = Path(path).absolute()
+            temps.append((_write_temp(path, target, write), target, path))
+        for tmp, target, _path in temps:
+            tmp.chmod(_new_file_mode(target))
+        for tmp, target, _path in temps:
+            tmp.replace(target)
+    except OSError as exc:
+        for tmp, _target, _path in temps:
+            _remove_quietly(tmp)
+        raise OutputError(
+            f"cannot write the report to {files[-1][0]}: {exc.strerror or exc}; the previous "
+            "file (if any) is untouched"
+        ) from exc
+    except BaseException:
+        for tmp, _target, _path in temps:
+            _remove_quietly(tmp)
+        raise
+
+
+def _write_temp(path: str, target: Path, write: Callable[[IO[str]], None]) -> Path:
     try:
         fd, tmp_name = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent)
@@ -156,20 +250,13 @@ def write_atomic(path: str, fmt: str, rows: Iterable[Row]) -> None:
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            WRITERS[fmt](out, rows)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
-        tmp.chmod(_new_file_mode(target))
-        tmp.replace(target)
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise OutputError(
-            f"cannot write the report to {path}: {exc.strerror or exc}; the previous file "
-            "(if any) is untouched"
-        ) from exc
     except BaseException:
         _remove_quietly(tmp)
         raise
+    return tmp
 
 
 def _remove_quietly(path: Path) -> None:
@@ -177,7 +264,7 @@ def _remove_quietly(path: Path) -> None:
         path.unlink()
 
 
-def rows_in_order(per_region: Dict[str, List[Row]]) -> Iterable[Row]:
-    """Rows sorted by region, then InstanceID (each region's list is already sorted)."""
-    for region in sorted(per_region):
-        yield from per_region[region]
+def rows_in_order(per_scope: Dict[Tuple[str, str], List[Row]]) -> Iterable[Row]:
+    """Rows sorted by account, region, then InstanceID (each scope's list is already sorted)."""
+    for scope in sorted(per_scope):
+        yield from per_scope[scope]

@@ -24,6 +24,8 @@ def test_bench_runs_and_counts_calls(repo_root: Path) -> None:
             "auditscript/bench/run_bench.py",
             "--instances",
             str(instances),
+            "--org-instances",
+            "2",
             "--repeats",
             "1",
             "--aws-cli",
@@ -45,10 +47,20 @@ def test_bench_runs_and_counts_calls(repo_root: Path) -> None:
             flags=re.MULTILINE,
         )
     }
-    # audit.py: DescribeRegions + one each of instances, volumes, types (constant in the fleet).
-    assert calls["audit.py"] == 4
+    # audit.py: GetCallerIdentity, DescribeRegions + one each of instances, volumes, types
+    # (constant in the fleet).
+    assert calls["audit.py"] == 5
     # naive: the instance page, one DescribeVolumes per instance, one DescribeInstanceTypes per
     # type (12 instances fit in one launch batch of the seeder, so one type).
     assert calls["naive boto3 (a)"] == 1 + instances + 1
     assert calls["aws cli + jq (b)"] == 2
-    assert "4 regions in one run" in done.stdout and "goal:" in done.stdout
+    # The organisation: GetCallerIdentity, ListAccounts, 3 AssumeRole, 4 DescribeRegions and
+    # 3 calls per scope for 16 scopes, whether concurrent or one after another.
+    org = {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(
+            r"^(concurrent|sequential) \(--max-workers \d+\)\s+(\d+)\s", done.stdout, re.MULTILINE
+        )
+    }
+    assert org == {"concurrent": 57, "sequential": 57}, done.stdout
+    assert done.stdout.count("goal:") == 2

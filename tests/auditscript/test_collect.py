@@ -20,6 +20,8 @@ from ec2audit.collect import scan_region, total_disk_gib
 from tests.auditscript.fleet import launch
 from tests.support.localaws import MotoServer
 
+pytestmark = pytest.mark.py38
+
 T0 = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.timezone.utc)
 
 

@@ -17,7 +17,7 @@ from tests.auditscript.conftest import AUDIT_PY
 from tests.auditscript.fleet import attach_new_volume, iso_z, launch
 from tests.support.localaws import MotoServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.py38]
 
 GIB = 2**30
 

@@ -18,7 +18,7 @@ from tests.auditscript.conftest import AUDIT_PY, RunAudit
 from tests.auditscript.fleet import launch
 from tests.support.localaws import MotoServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.py38]
 
 
 @pytest.fixture
@@ -81,8 +81,11 @@ def test_default_name_in_current_folder(
 ) -> None:
     result = run_audit("--region", "us-east-1", "--region", "eu-west-1")
     assert result.returncode == 0, result.stderr
-    written = list(tmp_path.glob("ec2-audit-eu-west-1_us-east-1-*.csv"))
+    written = [
+        p for p in tmp_path.glob("ec2-audit-eu-west-1_us-east-1-*.csv") if ".scopes." not in p.name
+    ]
     assert len(written) == 1
+    assert (tmp_path / written[0].name.replace(".csv", ".scopes.csv")).is_file()
     assert written[0].name in result.stderr
     stamp = written[0].name.rsplit("-", 1)[1][: -len(".csv")]
     assert len(stamp) == 16 and stamp[8] == "T" and stamp.endswith("Z")
@@ -113,7 +116,7 @@ def test_replaces_existing_report_atomically_keeping_its_mode(
     assert result.returncode == 0, result.stderr
     assert out.read_text().startswith("InstanceID,")
     assert out.stat().st_mode & 0o777 == 0o640
-    assert [p.name for p in tmp_path.iterdir()] == ["fleet.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fleet.csv", "fleet.scopes.csv"]
 
 
 def _run_on_tty(env: Dict[str, str], cwd: Path, *args: str) -> str:
@@ -146,11 +149,22 @@ def test_progress_only_on_a_terminal_and_not_with_quiet(
 ) -> None:
     args = ("--region", "us-east-1", "--region", "eu-west-1", "--output", str(tmp_path / "r.csv"))
     shown = _run_on_tty(subprocess_env, tmp_path, *args).splitlines()
-    assert any(line.startswith("scanning 2 region(s)") for line in shown)
+    assert any("entering 1 account(s)" in line for line in shown)
+    assert any("scopes 2/2 done" in line and "2 instances so far" in line for line in shown)
     assert any("us-east-1: 2 instances" in line for line in shown)
     assert any("eu-west-1: 0 instances" in line for line in shown)
     quiet = _run_on_tty(subprocess_env, tmp_path, *args, "--quiet").strip().splitlines()
     assert len(quiet) == 1 and quiet[0].startswith("wrote ")
+
+
+def test_progress_flag_shows_it_off_a_terminal(
+    two_instances: Dict[str, Any], run_audit: RunAudit, tmp_path: Path
+) -> None:
+    result = run_audit("--region", "us-east-1", "--progress", "--output", str(tmp_path / "r.csv"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert any("scopes 1/1 done" in line and "2 instances so far" in line for line in lines)
+    assert lines[-1].startswith("wrote ")
 
 
 def test_empty_region_gives_a_header_only_report(
@@ -160,7 +174,7 @@ def test_empty_region_gives_a_header_only_report(
     result = run_audit("--region", "us-west-2", "--output", str(out))
     assert result.returncode == 0, result.stderr
     assert out.read_text().splitlines() == [
-        "InstanceID,StartTime,Size,TotalDiskGiB,Region,State,Name,AvailabilityZone,EbsGiB,"
+        "InstanceID,StartTime,Size,TotalDiskGiB,AccountId,Region,State,Name,AvailabilityZone,EbsGiB,"
         "InstanceStoreGB,VolumeCount,FirstLaunchTime"
     ]
     assert "0 instances in 1 region(s), 0 GiB total" in result.stderr

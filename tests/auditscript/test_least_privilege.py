@@ -19,7 +19,7 @@ from tests.auditscript.fleet import launch
 from tests.auditscript.test_failures import PREVIOUS, assert_clean_failure, assert_untouched
 from tests.support.localaws import MotoServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.py38]
 
 POLICY = json.loads((AUDITSCRIPT / "iam-policy.json").read_text())
 BUCKET = "audit-reports"

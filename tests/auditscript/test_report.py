@@ -11,6 +11,8 @@ from ec2audit import aws, errors
 from ec2audit.collect import Row
 from ec2audit.report import write_atomic, write_csv
 
+pytestmark = pytest.mark.py38
+
 ROW = Row(
     "us-east-1",
     "i-1",
