@@ -7,19 +7,16 @@ prints: the CLI decides what the user sees.
 from __future__ import annotations
 
 from route53check.errors import CouldNotCheck
-from route53check.health import HealthStatus, health_of
 from route53check.records import WeightedRecord, list_weighted_records
 from route53check.rules import Verdict, evaluate
 from route53check.zones import HostedZone, find_zone
 
 __all__ = [
     "CouldNotCheck",
-    "HealthStatus",
     "HostedZone",
     "Verdict",
     "WeightedRecord",
     "evaluate",
     "find_zone",
-    "health_of",
     "list_weighted_records",
 ]

@@ -1,21 +1,28 @@
 """Command line: ``python route53_check.py [--zone Z] [--record-name N] [--json]``.
 
 Exit status: 0 check passed, 1 check failed (records not as required), 2 could not check
-(zone not found, no credentials, access denied, throttled, bad usage). Never a traceback.
+(zone not found, no credentials, access denied, throttled, bad usage, no boto3, an unexpected
+error). Never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Dict, List, NoReturn, Optional, TextIO
+from typing import List, NoReturn, Optional, TextIO
 
 from route53check.client import make_client
 from route53check.errors import CouldNotCheck
-from route53check.health import HealthStatus, health_of
+from route53check.heartbeat import NAMESPACE, publish_pass
 from route53check.names import qualify
 from route53check.records import list_weighted_records
-from route53check.report import failure_json, success_json, table
+from route53check.report import (
+    RESULT_COULD_NOT_CHECK,
+    RESULT_RECORDS_WRONG,
+    failure_json,
+    success_json,
+    table,
+)
 from route53check.rules import evaluate
 from route53check.zones import find_zone
 
@@ -62,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the zone with this id (must be named --zone); wins over --private-zone",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--heartbeat",
+        action="store_true",
+        help=(
+            f"when the check passes, put CloudWatch metric {NAMESPACE}/CheckPassed=1 "
+            "(dimension Zone); monitoring alarms when it stops arriving"
+        ),
+    )
+    parser.add_argument(
+        "--heartbeat-namespace",
+        default=NAMESPACE,
+        help=f"CloudWatch namespace for --heartbeat (default: {NAMESPACE})",
+    )
     return parser
 
 
@@ -70,19 +90,19 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     zone = find_zone(client, args.zone, private=args.private_zone, zone_id=args.zone_id)
     record_name = qualify(args.record_name, zone.name) if args.record_name else None
     records = list_weighted_records(client, zone.zone_id, record_name)
-    health: Dict[str, HealthStatus] = {}
-    for record in records:
-        if record.health_check_id and record.health_check_id not in health:
-            health[record.health_check_id] = health_of(client, record.health_check_id)
-    verdict = evaluate(records, health)
+    verdict = evaluate(records)
+    if verdict.passed and args.heartbeat:
+        # Before any output: a pass we could not announce is "could not check" (exit 2), so the
+        # JSON on stdout never says pass while the dead-man alarm is about to fire.
+        publish_pass(zone.name, args.heartbeat_namespace)
 
     if args.json:
         if verdict.passed:
             out.write(success_json(zone, verdict) + "\n")
         else:
-            out.write(failure_json(verdict.message, records) + "\n")
+            out.write(failure_json(verdict.message, records, RESULT_RECORDS_WRONG) + "\n")
     else:
-        out.write(table(zone, records, verdict, health) + "\n")
+        out.write(table(zone, records, verdict) + "\n")
     if not verdict.passed:
         err.write(f"route53_check: check failed: {verdict.message}\n")
         return EXIT_FAILED
@@ -100,7 +120,7 @@ def main(
         return run(args, out, err)
     except CouldNotCheck as exc:
         if args.json:
-            out.write(failure_json(f"could not check: {exc}", []) + "\n")
+            out.write(failure_json(f"could not check: {exc}", [], RESULT_COULD_NOT_CHECK) + "\n")
         err.write(f"route53_check: could not check: {exc}\n")
         return EXIT_COULD_NOT_CHECK
     except KeyboardInterrupt:
@@ -108,6 +128,7 @@ def main(
         return EXIT_COULD_NOT_CHECK
     except Exception as exc:  # noqa: BLE001 - the contract is "no tracebacks": exit 2 says why
         if args.json:
-            out.write(failure_json(f"could not check: unexpected error: {exc!r}", []) + "\n")
+            message = f"could not check: unexpected error: {exc!r}"
+            out.write(failure_json(message, [], RESULT_COULD_NOT_CHECK) + "\n")
         err.write(f"route53_check: could not check: unexpected error: {exc!r}\n")
         return EXIT_COULD_NOT_CHECK

@@ -40,14 +40,18 @@ CREDENTIAL_CODES = {
 }
 
 
-def make_client() -> Any:
-    """A Route 53 client from the standard credential chain (and AWS_ENDPOINT_URL if set)."""
+def make_client(service: str = "route53") -> Any:
+    """A client from the standard credential chain (and AWS_ENDPOINT_URL if set).
+
+    Route 53 is signed for us-east-1; other services (CloudWatch for the heartbeat) use the
+    agent's configured region, falling back to us-east-1.
+    """
+    session: Any = boto3.session.Session()  # Any: the stubs overload client() per literal name
+    region = ROUTE53_REGION if service == "route53" else session.region_name or ROUTE53_REGION
     try:
-        return boto3.session.Session().client(
-            "route53", region_name=ROUTE53_REGION, config=CLIENT_CONFIG
-        )
+        return session.client(service, region_name=region, config=CLIENT_CONFIG)
     except (BotoCoreError, ValueError) as exc:
-        raise CouldNotCheck(f"cannot create a Route 53 client: {exc}") from exc
+        raise CouldNotCheck(f"cannot create a {service} client: {exc}") from exc
 
 
 def describe_client_error(exc: ClientError, action: str) -> str:

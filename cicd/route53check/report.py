@@ -1,16 +1,31 @@
-"""What the user sees: a fixed-width table for people, one JSON object for Jenkins."""
+"""What the user sees: a fixed-width table for people, one JSON object for Jenkins.
+
+Every JSON object carries ``result`` (``pass``, ``records_wrong`` or ``could_not_check``), the
+same fact as the exit status: the Jenkinsfile trusts a failure verdict only when both agree, so
+an interpreter that dies with Python's own exit 1 is never read as "records wrong".
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
-from route53check.health import HealthStatus
 from route53check.records import WeightedRecord
 from route53check.rules import Verdict
 from route53check.zones import HostedZone
 
-COLUMNS = ["ROLE", "NAME", "TYPE", "SET IDENTIFIER", "WEIGHT", "VALUES / ALIAS TARGET", "HEALTH"]
+COLUMNS = [
+    "ROLE",
+    "NAME",
+    "TYPE",
+    "SET IDENTIFIER",
+    "WEIGHT",
+    "VALUES / ALIAS TARGET",
+    "HEALTH CHECK",
+]
+RESULT_PASS = "pass"  # noqa: S105 - a verdict name, not a password
+RESULT_RECORDS_WRONG = "records_wrong"
+RESULT_COULD_NOT_CHECK = "could_not_check"
 
 
 def record_json(record: WeightedRecord) -> Dict[str, Any]:
@@ -28,6 +43,7 @@ def success_json(zone: HostedZone, verdict: Verdict) -> str:
     assert verdict.active is not None and verdict.inactive is not None
     return json.dumps(
         {
+            "result": RESULT_PASS,
             "zone": zone.name,
             "zone_id": zone.zone_id,
             "active": record_json(verdict.active),
@@ -37,10 +53,10 @@ def success_json(zone: HostedZone, verdict: Verdict) -> str:
     )
 
 
-def failure_json(message: str, records: List[WeightedRecord]) -> str:
+def failure_json(message: str, records: List[WeightedRecord], result: str) -> str:
     """Failed check (exit 1) or no check (exit 2, no records): same shape for the Jenkinsfile."""
     listed = [dict(record_json(r), health_check_id=r.health_check_id) for r in records]
-    return json.dumps({"error": message, "records": listed})
+    return json.dumps({"result": result, "error": message, "records": listed})
 
 
 def _role(record: WeightedRecord, verdict: Verdict) -> str:
@@ -51,19 +67,7 @@ def _role(record: WeightedRecord, verdict: Verdict) -> str:
     return "?"
 
 
-def _health(record: WeightedRecord, health: Dict[str, HealthStatus]) -> str:
-    if not record.health_check_id:
-        return "-"
-    status: Optional[HealthStatus] = health.get(record.health_check_id)
-    return status.describe() if status else record.health_check_id
-
-
-def table(
-    zone: HostedZone,
-    records: List[WeightedRecord],
-    verdict: Verdict,
-    health: Dict[str, HealthStatus],
-) -> str:
+def table(zone: HostedZone, records: List[WeightedRecord], verdict: Verdict) -> str:
     kind = "private" if zone.private else "public"
     lines = [f"Hosted zone {zone.name} ({zone.zone_id}, {kind})", ""]
     # Active first, then inactive, then anything else in the order Route 53 listed it.
@@ -76,7 +80,7 @@ def table(
             r.set_identifier,
             str(r.weight),
             ", ".join(r.values) or "-",
-            _health(r, health),
+            r.health_check_id or "-",
         ]
         for r in records
     ]

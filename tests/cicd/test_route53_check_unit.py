@@ -1,7 +1,7 @@
 """Fast unit tests: the pure rule, names, and AWS answers moto cannot give (botocore Stubber).
 
-moto reports every health check as healthy and never throttles or denies access, so those paths
-are driven here with canned Route 53 responses instead of over HTTP.
+moto never throttles or denies access, so those paths are driven here with canned Route 53
+responses instead of over HTTP.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from route53check import cli
-from route53check.health import HealthStatus
 from route53check.names import normalize_name, qualify
 from route53check.records import WeightedRecord
 from route53check.rules import evaluate
+
+pytestmark = pytest.mark.py38
 
 ZONE_ID = "Z0123456789ABCDEFGHIJ"
 NAME = "www.barstoolsportsbook.com"
@@ -61,16 +62,9 @@ def test_rule_fails_naming_what_was_found(records: List[WeightedRecord], message
     assert verdict.active is None
 
 
-def test_rule_unhealthy_active_health_check_fails_with_its_id() -> None:
-    health = {"hc-1": HealthStatus("hc-1", healthy=False, reporting=8, succeeding=1)}
-    verdict = evaluate([rec("blue", 100, hc="hc-1"), rec("green", 0)], health)
-    assert not verdict.passed
-    assert "hc-1" in verdict.message and "would route to green" in verdict.message
-
-
-def test_rule_unhealthy_inactive_health_check_does_not_change_routing() -> None:
-    health = {"hc-2": HealthStatus("hc-2", healthy=False, reporting=8, succeeding=0)}
-    assert evaluate([rec("blue", 100), rec("green", 0, hc="hc-2")], health).passed
+def test_rule_ignores_health_checks() -> None:
+    # Health is Route 53's routing decision, not this job's rule (cicd/README.md "Health checks").
+    assert evaluate([rec("blue", 100, hc="hc-1"), rec("green", 0, hc="hc-2")]).passed
 
 
 @pytest.mark.parametrize(
@@ -96,7 +90,7 @@ def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tuple[Any, Stubber]]:
     client = boto3.client(
         "route53", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
-    monkeypatch.setattr(cli, "make_client", lambda: client)
+    monkeypatch.setattr(cli, "make_client", lambda *service: client)
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
@@ -138,15 +132,6 @@ def records_response(hc: str) -> Dict[str, Any]:
     }
 
 
-def observations(*statuses: str) -> Dict[str, Any]:
-    return {
-        "HealthCheckObservations": [
-            {"Region": "us-east-1", "IPAddress": "192.0.2.200", "StatusReport": {"Status": s}}
-            for s in statuses
-        ]
-    }
-
-
 def run(*argv: str) -> Tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     return cli.main(list(argv), out=out, err=err), out.getvalue(), err.getvalue()
@@ -174,6 +159,7 @@ def test_errors_listing_zones_exit_2(
     assert exit_code == 2
     assert expected in err
     assert json.loads(out) == {
+        "result": "could_not_check",
         "error": f"could not check: {err.split('could not check: ')[1].strip()}",
         "records": [],
     }
@@ -188,47 +174,6 @@ def test_access_denied_listing_records_exits_2(stubbed: Tuple[Any, Stubber]) -> 
     exit_code, _, err = run()
     assert exit_code == 2
     assert f"list the record sets of hosted zone {ZONE_ID}" in err
-
-
-def test_unhealthy_active_health_check_fails(stubbed: Tuple[Any, Stubber]) -> None:
-    _, stubber = stubbed
-    stubber.add_response("list_hosted_zones_by_name", zones_response())
-    stubber.add_response("list_resource_record_sets", records_response("hc-blue"))
-    stubber.add_response(
-        "get_health_check_status",
-        observations("Failure: Connection timed out.", "Failure: HTTP 503", "Failure: HTTP 503"),
-        {"HealthCheckId": "hc-blue"},
-    )
-    exit_code, out, err = run()
-    assert exit_code == 1
-    assert "hc-blue" in err and "would route to green" in err
-    assert "hc-blue UNHEALTHY (0/3 checkers ok)" in out
-
-
-def test_mostly_failing_but_above_18_percent_is_healthy(stubbed: Tuple[Any, Stubber]) -> None:
-    _, stubber = stubbed
-    stubber.add_response("list_hosted_zones_by_name", zones_response())
-    stubber.add_response("list_resource_record_sets", records_response("hc-blue"))
-    stubber.add_response(
-        "get_health_check_status",
-        observations(
-            "Success: HTTP 200", "Failure: HTTP 503", "Failure: HTTP 503", "Failure: HTTP 503"
-        ),
-        {"HealthCheckId": "hc-blue"},
-    )
-    assert run()[0] == 0
-
-
-def test_health_check_status_denied_exits_2(stubbed: Tuple[Any, Stubber]) -> None:
-    _, stubber = stubbed
-    stubber.add_response("list_hosted_zones_by_name", zones_response())
-    stubber.add_response("list_resource_record_sets", records_response("hc-blue"))
-    stubber.add_client_error(
-        "get_health_check_status", service_error_code="AccessDenied", http_status_code=403
-    )
-    exit_code, _, err = run()
-    assert exit_code == 2
-    assert "health check hc-blue" in err
 
 
 def test_zone_listing_follows_pages_while_the_name_repeats(stubbed: Tuple[Any, Stubber]) -> None:
@@ -246,8 +191,31 @@ def test_zone_listing_follows_pages_while_the_name_repeats(stubbed: Tuple[Any, S
     assert run()[0] == 0
 
 
+def test_heartbeat_refused_is_could_not_check(
+    stubbed: Tuple[Any, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pass cannot be announced (no cloudwatch:PutMetricData): exit 2, not a green build."""
+    from route53check import heartbeat
+
+    _, stubber = stubbed
+    stubber.add_response("list_hosted_zones_by_name", zones_response())
+    stubber.add_response("list_resource_record_sets", records_response(""))
+    cloudwatch = boto3.client(
+        "cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    monkeypatch.setattr(heartbeat, "make_client", lambda *service: cloudwatch)
+    with Stubber(cloudwatch) as cw_stubber:
+        cw_stubber.add_client_error(
+            "put_metric_data", service_error_code="AccessDenied", http_status_code=403
+        )
+        exit_code, out, err = run("--json", "--heartbeat")
+    assert exit_code == 2
+    assert json.loads(out)["result"] == "could_not_check"
+    assert "access denied while trying to publish Route53Check/CheckPassed" in err
+
+
 def test_unexpected_error_is_one_line_exit_2(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom() -> Any:
+    def boom(*service: str) -> Any:
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(cli, "make_client", boom)
@@ -270,9 +238,11 @@ def test_readme_iam_policy_covers_exactly_the_calls_the_checker_makes() -> None:
     actions = {a for st in policy["Statement"] for a in st["Action"]}
 
     source = "\n".join(p.read_text() for p in (root / "cicd" / "route53check").glob("*.py"))
-    called = set(re.findall(r"client\.(\w+)\(", source)) - {"get_paginator"}
-    called |= set(re.findall(r'get_paginator\("(\w+)"\)', source))
-    as_actions = {"route53:" + "".join(w.title() for w in c.split("_")) for c in called}
+    called = {("route53", c) for c in re.findall(r"client\.(\w+)\(", source)}
+    called -= {("route53", "get_paginator")}
+    called |= {("route53", c) for c in re.findall(r'get_paginator\("(\w+)"\)', source)}
+    called |= {("cloudwatch", c) for c in re.findall(r"cloudwatch\.(\w+)\(", source)}
+    as_actions = {f"{svc}:" + "".join(w.title() for w in c.split("_")) for svc, c in called}
     assert as_actions == actions
 
 

@@ -2,7 +2,10 @@ package cicd.support
 
 import com.lesfurets.jenkins.unit.BasePipelineTest
 import com.lesfurets.jenkins.unit.MethodCall
-import groovy.json.JsonSlurper
+import net.sf.json.JSONArray
+import net.sf.json.JSONNull
+import net.sf.json.JSONObject
+import net.sf.json.JSONSerializer
 
 /**
  * Declarative-pipeline support on top of JenkinsPipelineUnit 1.1's BasePipelineTest.
@@ -11,11 +14,14 @@ import groovy.json.JsonSlurper
  * published to repo.jenkins-ci.org, which this project cannot reach; Maven Central stops at 1.1.
  * This class gives the same shape (extend it, arrange mocks, runScript, assert) for the subset
  * of declarative syntax our Jenkinsfile uses: sections run in Jenkins' order (stages, then post
- * conditions by result), sh is mocked by command fragment, and workspace files are a map.
+ * conditions by result), sh is mocked by command fragment, workspace files are a map, and
+ * readJSON answers exactly as Pipeline Utility Steps does (json-lib objects, or plain maps and
+ * lists with returnPojo: true). Closures run through helper.callClosure, so the same scenarios
+ * run CPS-transformed (with every step's locals serialized) when the helper is the CPS one.
  */
 abstract class DeclarativePipelineTest extends BasePipelineTest {
 
-    /** Post conditions in the order Jenkins evaluates them. */
+    /** Post conditions in the order Declarative evaluates them. */
     static final List<String> POST_ORDER = [
         'always', 'changed', 'fixed', 'regression', 'aborted', 'failure', 'success', 'unstable',
         'unsuccessful', 'cleanup',
@@ -29,8 +35,12 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
     String failureMessage
     /** Files "in the workspace", by relative path. */
     Map<String, String> workspace = [:]
+    /** What readJSON returned, in order (to assert the types the Jenkinsfile got). */
+    List<Object> readJsonResults = []
 
     protected final List<Map> shMocks = []
+    protected FakeRunWrapper currentBuild = new FakeRunWrapper()
+    protected FakeEnvAction env = new FakeEnvAction()
 
     @Override
     void setUp() throws Exception {
@@ -38,12 +48,18 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
         scriptRoots += '.'
         scriptExtension = ''
         super.setUp()
-        binding.setVariable('env', [
-            JOB_NAME: 'route53-check', BUILD_NUMBER: '42', WORKSPACE: '/agent/workspace/route53-check',
-        ])
-        binding.setVariable('currentBuild', [result: 'SUCCESS', currentResult: 'SUCCESS', description: null])
+        env.variables().putAll(JOB_NAME: 'route53-check', BUILD_NUMBER: '42',
+            BUILD_URL: 'https://jenkins.example/job/route53-check/42/',
+            WORKSPACE: '/agent/workspace/route53-check')
+        binding.setVariable('env', env)
+        binding.setVariable('currentBuild', currentBuild)
         registerDeclarativeSyntax()
         registerSteps()
+    }
+
+    @Override
+    void updateBuildStatus(String status) {
+        currentBuild.result = status
     }
 
     /** Make `sh` calls whose script contains {@code fragment} print {@code stdout} and exit {@code status}. */
@@ -66,13 +82,17 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
     }
 
     String getDescription() {
-        return binding.getVariable('currentBuild').description
+        return currentBuild.description
+    }
+
+    protected Object run(Closure body) {
+        return helper.callClosure(body)
     }
 
     protected void registerDeclarativeSyntax() {
         helper.registerAllowedMethod('pipeline', [Closure]) { Closure body -> runPipeline(body) }
         ['agent', 'triggers', 'options', 'steps', 'script'].each { String section ->
-            helper.registerAllowedMethod(section, [Closure]) { Closure body -> body.call() }
+            helper.registerAllowedMethod(section, [Closure]) { Closure body -> run(body) }
         }
         helper.registerAllowedMethod('label', [String], null)
         helper.registerAllowedMethod('cron', [String], null)
@@ -83,12 +103,12 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
         helper.registerAllowedMethod('timestamps', [], null)
         helper.registerAllowedMethod('environment', [Closure]) { Closure body ->
             body.resolveStrategy = Closure.DELEGATE_FIRST
-            body.delegate = binding.getVariable('env')
-            body.call()
+            body.delegate = env
+            run(body)
         }
         helper.registerAllowedMethod('stage', [String, Closure]) { String name, Closure body ->
             stagesRun << name
-            body.call()
+            run(body)
         }
         POST_ORDER.each { String condition ->
             helper.registerAllowedMethod(condition, [Closure]) { Closure body -> pendingPost[condition] = body }
@@ -104,9 +124,11 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
         postBody = null
         helper.registerAllowedMethod('stages', [Closure]) { Closure stages -> stagesBody = stages }
         helper.registerAllowedMethod('post', [Closure]) { Closure post -> postBody = post }
-        body.call()
+        run(body)
         try {
-            stagesBody?.call()
+            if (stagesBody != null) {
+                run(stagesBody)
+            }
         } catch (PipelineError e) {
             failureMessage = e.message
             updateBuildStatus('FAILURE')
@@ -119,17 +141,22 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
             return
         }
         pendingPost = [:]
-        postBody.call()
-        String result = binding.getVariable('currentBuild').result
+        run(postBody)
+        String result = currentBuild.result
+        String previous = currentBuild.previousBuild?.result
+        boolean previousBad = previous in ['FAILURE', 'UNSTABLE']
         Map<String, Boolean> applies = [
             always: true, failure: result == 'FAILURE', success: result == 'SUCCESS',
             unstable: result == 'UNSTABLE', unsuccessful: result != 'SUCCESS', cleanup: true,
-            aborted: result == 'ABORTED',
+            aborted: result == 'ABORTED', changed: previous != null && previous != result,
+            // Declarative: fixed = this run successful, the previous one failed or unstable.
+            fixed: result == 'SUCCESS' && previousBad,
+            regression: previous == 'SUCCESS' && result in ['FAILURE', 'UNSTABLE', 'ABORTED'],
         ]
         POST_ORDER.each { String condition ->
             if (pendingPost[condition] && applies[condition]) {
                 postRun << condition
-                pendingPost[condition].call()
+                run(pendingPost[condition])
             }
         }
     }
@@ -141,16 +168,58 @@ abstract class DeclarativePipelineTest extends BasePipelineTest {
         helper.registerAllowedMethod('sh', [Map]) { Map config -> runSh(config) }
         helper.registerAllowedMethod('readFile', [Map]) { Map config -> readWorkspace(config.file as String) }
         helper.registerAllowedMethod('readFile', [String]) { String file -> readWorkspace(file) }
-        helper.registerAllowedMethod('readJSON', [Map]) { Map config ->
-            String text = config.containsKey('text') ? config.text : readWorkspace(config.file as String)
-            return new JsonSlurper().parseText(text)
-        }
+        helper.registerAllowedMethod('readJSON', [Map]) { Map config -> readJson(config) }
         helper.registerAllowedMethod('archiveArtifacts', [Map], null)
+        helper.registerAllowedMethod('mail', [Map]) { Map config ->
+            if (mailFails) {
+                throw new IOException('Could not connect to SMTP host: localhost, port: 25')
+            }
+        }
+        helper.registerAllowedMethod('catchError', [Map, Closure]) { Map config, Closure body ->
+            try {
+                return run(body)
+            } catch (Exception e) {
+                // workflow-basic-steps CatchErrorStep: log the message, result only gets worse.
+                helper.registerMethodCall(this, 0, 'echo', [config.message ?: e.message] as Object[])
+                if (config.buildResult && config.buildResult != 'SUCCESS') {
+                    updateBuildStatus(config.buildResult as String)
+                }
+                return null
+            }
+        }
+    }
+
+    /** Set to make the mail step throw, as it does when no SMTP server answers. */
+    boolean mailFails = false
+
+    /** Pipeline Utility Steps' ReadJSONStepExecution: JSONSerializer.toJSON(text.trim()). */
+    protected Object readJson(Map config) {
+        String text = config.containsKey('text') ? config.text : readWorkspace(config.file as String)
+        Object json = JSONSerializer.toJSON(text.trim())
+        Object result = config.returnPojo ? toPojo(json) : json
+        readJsonResults << result
+        return result
+    }
+
+    /** ReadJSONStepExecution.transformToJavaLangStructures: LinkedHashMap, ArrayList, null. */
+    protected static Object toPojo(Object json) {
+        if (json == null || json instanceof JSONNull) {
+            return null
+        }
+        if (json instanceof JSONArray) {
+            return new ArrayList(json.collect { toPojo(it) })
+        }
+        if (json instanceof JSONObject) {
+            Map out = new LinkedHashMap()
+            json.each { k, v -> out[k] = toPojo(v) }
+            return out
+        }
+        return json
     }
 
     protected String readWorkspace(String file) {
         if (!workspace.containsKey(file)) {
-            throw new FileNotFoundException(file)
+            throw new PipelineError("${file} does not exist.")
         }
         return workspace[file]
     }
