@@ -1,10 +1,15 @@
 ################################################################################
-# Backend settings (paste into environments/prod/backend.hcl)
+# Backend settings (one backend.hcl per root)
 ################################################################################
 
 output "bucket" {
   description = "State bucket."
-  value       = aws_s3_bucket.this.id
+  value       = module.state_bucket.id
+}
+
+output "replica_bucket" {
+  description = "Replica of the state bucket in the DR region (read it with `-backend-config=bucket=...` if the primary region is gone)."
+  value       = module.state_replica.id
 }
 
 output "kms_key_id" {
@@ -17,14 +22,20 @@ output "dynamodb_table" {
   value       = try(aws_dynamodb_table.lock[0].name, null)
 }
 
+output "state_keys" {
+  description = "State key of every root."
+  value       = { for root, k in local.state_keys : root => k.key }
+}
+
 output "backend_hcl" {
-  description = "A ready backend.hcl for environments/prod."
-  value       = <<-EOT
-    bucket       = "${aws_s3_bucket.this.id}"
-    key          = "prod/${var.name}.tfstate"
-    region       = "${var.region}"
+  description = "A ready backend.hcl per root (`baseline_primary`, `baseline_dr`, `artifacts`, `prod`, `dr`); `make -C infra backend-config` writes them."
+  value = { for root, k in local.state_keys : root => <<-EOT
+    bucket       = "${k.dr && var.replicate_state ? module.state_replica.id : module.state_bucket.id}"
+    key          = "${k.key}"
+    region       = "${k.dr && var.replicate_state ? var.dr_region : var.region}"
     encrypt      = true
-    kms_key_id   = "${module.kms.arn}"
+    kms_key_id   = "${k.dr && var.replicate_state ? try(module.kms_dr[0].arn, "") : module.kms.arn}"
     use_lockfile = true
   EOT
+  }
 }

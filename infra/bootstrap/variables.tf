@@ -4,6 +4,19 @@ variable "region" {
   default     = "us-east-1"
 }
 
+variable "dr_region" {
+  description = "Disaster-recovery region: the state replica bucket lives there. Default `us-west-2`."
+  type        = string
+  default     = "us-west-2"
+}
+
+variable "replicate_state" {
+  description = "Replicate every state object to a KMS-encrypted bucket in `dr_region`. Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags on every resource. Default `{}`."
   type        = map(string)

@@ -8,9 +8,15 @@
 #   infra/scripts/tools.sh            build what is missing, then print the env to use
 #   infra/scripts/tools.sh --env      only print the env lines (for `eval`)
 #   infra/scripts/tools.sh --check    exit 3 when a tool is missing (no build)
+#
+# Both engines are supported and tested: OpenTofu (built here) and HashiCorp Terraform, which
+# cannot be built or downloaded here (BUSL; releases.hashicorp.com is not reachable) and comes
+# from the machine image at $TERRAFORM_BIN. Its version is pinned: another version fails --check.
 set -euo pipefail
 
 OPENTOFU_VERSION="${OPENTOFU_VERSION:-v1.10.10}"
+TERRAFORM_VERSION="${TERRAFORM_VERSION:-1.11.4}"
+TERRAFORM_BIN="${TERRAFORM_BIN:-/usr/local/bin/terraform}"
 TFLINT_VERSION="${TFLINT_VERSION:-v0.61.0}"
 # The AWS provider cannot be built here: the Go module proxy refuses every commit of
 # github.com/hashicorp/terraform-provider-aws (only the 2019 v1.60.0 is served). The machine image
@@ -37,7 +43,17 @@ export PATH="$tofu_dir/bin:$tflint_dir/bin:\$PATH"
 export TF_CLI_CONFIG_FILE="$cli_config"
 export TF_PLUGIN_CACHE_DIR=
 export TFLINT_PLUGIN_DIR="$tflint_dir/plugins"
+export SRE_TERRAFORM_BIN="$TERRAFORM_BIN"
+export SRE_TERRAFORM_VERSION="$TERRAFORM_VERSION"
 ENV
+}
+
+# check_terraform: the pinned HashiCorp Terraform is present (it is not built here).
+check_terraform() {
+  [[ -x $TERRAFORM_BIN ]] || { log "missing: HashiCorp Terraform $TERRAFORM_VERSION at $TERRAFORM_BIN (set TERRAFORM_BIN)"; return 1; }
+  local found
+  found=$("$TERRAFORM_BIN" version -json 2>/dev/null | sed -n 's/^[[:space:]]*"terraform_version": "\(.*\)",$/\1/p')
+  [[ $found == "$TERRAFORM_VERSION" ]] || { log "Terraform at $TERRAFORM_BIN is $found, pinned $TERRAFORM_VERSION"; return 1; }
 }
 
 is_built() { [[ -x $1/bin/$2 && -f $1/bin/$2.sha256 ]] && (cd "$1/bin" && sha256sum --status -c "$2.sha256"); }
@@ -104,13 +120,14 @@ check_all() {
   is_built "$tofu_dir" tofu || { log "missing: OpenTofu $OPENTOFU_VERSION"; missing=1; }
   is_built "$tflint_dir" tflint || { log "missing: tflint $TFLINT_VERSION"; missing=1; }
   [[ -f $cli_config ]] || { log "missing: AWS provider mirror"; missing=1; }
+  check_terraform || missing=1
   return $missing
 }
 
 case "${1:-}" in
   --env) print_env; exit 0 ;;
   --check) check_all || exit 3; exit 0 ;;
-  -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 esac
 
 mkdir -p "$TOOLS_CACHE"
@@ -118,4 +135,5 @@ install_provider_mirror
 build_go_module github.com/terraform-linters/tflint "$TFLINT_VERSION" "$tflint_dir" tflint .
 mkdir -p "$tflint_dir/plugins"
 build_go_module github.com/opentofu/opentofu "$OPENTOFU_VERSION" "$tofu_dir" tofu ./cmd/tofu
+check_terraform || die "HashiCorp Terraform $TERRAFORM_VERSION is needed at $TERRAFORM_BIN (the tests run both engines)"
 log "all tools ready; use: eval \"\$($0 --env)\""

@@ -54,13 +54,14 @@ variable "vpc_cidr" {
 }
 
 variable "azs" {
-  description = "Three (or more) availability zones of `region`. Default `[\"us-east-1a\", \"us-east-1b\", \"us-east-1c\"]`."
+  description = "Three (or more) availability zones of `region`. Default `[]`: the first three Availability Zones of the region (no Local or Wavelength Zones)."
   type        = list(string)
-  default     = ["us-east-1a", "us-east-1b", "us-east-1c"]
+  default     = []
+  nullable    = false
 
   validation {
-    condition     = length(var.azs) >= 3
-    error_message = "At least 3 availability zones."
+    condition     = length(var.azs) == 0 || length(var.azs) >= 3
+    error_message = "azs must be empty (derive from the region) or list at least 3 availability zones."
   }
 }
 
@@ -72,9 +73,9 @@ variable "enable_ipv6" {
 }
 
 variable "interface_endpoint_services" {
-  description = "Interface VPC endpoints for the tasks. Default `[\"ecr.api\", \"ecr.dkr\", \"logs\", \"kms\", \"sts\"]`."
+  description = "Interface VPC endpoints for the tasks: image pull and logs (DynamoDB and S3 are gateway endpoints; the task role's credentials come from the ECS agent, not STS). Default `[\"ecr.api\", \"ecr.dkr\", \"logs\"]`."
   type        = list(string)
-  default     = ["ecr.api", "ecr.dkr", "logs", "kms", "sts"]
+  default     = ["ecr.api", "ecr.dkr", "logs"]
   nullable    = false
 }
 
@@ -91,17 +92,24 @@ variable "domain_name" {
 variable "route53_zone_id" {
   description = "ID of the existing public hosted zone of the domain (e.g. `somedomain.com`). Required."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[A-Z0-9]{10,32}$", var.route53_zone_id))
+    condition     = var.route53_zone_id != null && can(regex("^[A-Z0-9]{10,32}$", var.route53_zone_id))
     error_message = "route53_zone_id must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ (no /hostedzone/ prefix)."
   }
 }
 
 variable "ssl_policy" {
-  description = "TLS policy of the HTTPS listener (TLS 1.3 policies only). Default `ELBSecurityPolicy-TLS13-1-2-2021-06`."
+  description = "TLS policy of the HTTPS listener: TLS 1.3, TLS 1.2 only with AES-GCM (no CBC). Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06`."
   type        = string
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+}
+
+variable "dns_failover_role" {
+  description = "Route 53 failover role of this stack's alias records: `PRIMARY` (prod), `SECONDARY` (DR) or `null` for a simple record. Default `PRIMARY`."
+  type        = string
+  default     = "PRIMARY"
 }
 
 variable "waf_rate_limit" {
@@ -118,7 +126,7 @@ variable "enable_waf_logging" {
 }
 
 variable "enable_shield_advanced" {
-  description = "Shield Advanced protection of the ALB and the zone (needs the USD 3,000/month subscription). Default `false`."
+  description = "Shield Advanced protection of the ALB and the zone. Needs an active Shield Advanced subscription on the account first (USD 3,000/month, 1-year commitment; `aws shield create-subscription`), else the apply fails. Default `false`."
   type        = bool
   default     = false
   nullable    = false
@@ -134,6 +142,19 @@ variable "health_check_path" {
 # Service
 ################################################################################
 
+variable "verify_images" {
+  description = "Plan fails unless both images exist in ECR (catches an expired or never-pushed tag before ECS does). Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "ecr_kms_key_arn" {
+  description = "Key of the ECR repositories (`tofu -chdir=infra/artifacts output -raw kms_key_arn`, or `kms_key_arn_dr` in the DR region); the execution role may decrypt layers with it. Default `null`."
+  type        = string
+  default     = null
+}
+
 variable "container_image" {
   description = "Image of the /user application with an immutable tag or digest, usually `<repository_url>:<git sha>`. Required."
   type        = string
@@ -142,6 +163,12 @@ variable "container_image" {
 variable "tls_proxy_image" {
   description = "Image of the TLS sidecar that serves HTTPS on port 5000 in each task. Required."
   type        = string
+}
+
+variable "log_router_image" {
+  description = "FireLens Fluent Bit collector image (aws-for-fluent-bit pushed to the artifacts ECR; no internet path from the tasks). `null`: the awslogs driver. Default `null`."
+  type        = string
+  default     = null
 }
 
 variable "desired_count" {
@@ -192,6 +219,13 @@ variable "table_name" {
   default     = "users"
 }
 
+variable "create_table" {
+  description = "This stack creates and owns the table. `false` in the DR region: the table is the global-table replica or was restored from the DR vault (`make -C infra dr-restore`). Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "create_table_resource_policy" {
   description = "Table resource policy that denies non-TLS requests. Default `true`."
   type        = bool
@@ -220,6 +254,13 @@ variable "create_backup_selection" {
   nullable    = false
 }
 
+variable "create_restore_testing" {
+  description = "Weekly AWS Backup restore test of the table. Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "create_cross_region_copy" {
   description = "Copy recovery points to a vault in `dr_region`. Default `true`."
   type        = bool
@@ -228,48 +269,20 @@ variable "create_cross_region_copy" {
 }
 
 ################################################################################
-# Protective services
+# Protective services (the account singletons live in infra/baseline)
 ################################################################################
 
-variable "enable_guardduty" {
-  description = "GuardDuty detector. Default `true`."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
 variable "enable_guardduty_runtime_monitoring" {
-  description = "GuardDuty Runtime Monitoring for ECS Fargate. Default `true`."
+  description = "GuardDuty Runtime Monitoring is on in this region (infra/baseline): let the execution role pull the GuardDuty agent. Default `true`."
   type        = bool
   default     = true
   nullable    = false
 }
 
-variable "enable_cloudtrail" {
-  description = "Multi-region CloudTrail with KMS and log file validation. Default `true`."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "enable_securityhub" {
-  description = "Security Hub with the AWS Foundational Security Best Practices standard. Default `true`."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "enable_config" {
-  description = "AWS Config recorder, delivery channel and managed rules. Default `true`."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
-variable "enable_access_analyzer" {
-  description = "IAM Access Analyzer for the account. Default `true`."
-  type        = bool
-  default     = true
+variable "kms_key_administrator_arns" {
+  description = "IAM roles that administer (not use) every key of this stack. Default `[]`: the account root, i.e. whoever IAM allows."
+  type        = list(string)
+  default     = []
   nullable    = false
 }
 

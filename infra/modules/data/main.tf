@@ -2,8 +2,20 @@ data "aws_partition" "current" {}
 
 locals {
   create        = var.create
+  create_table  = local.create && var.create_table
   create_backup = local.create && var.create_backup
   create_copy   = local.create_backup && var.create_cross_region_copy
+
+  # In the DR region the table already exists (global-table replica, or restored from the DR
+  # vault by `make -C infra dr-restore`): this stack then reads it instead of owning a second one.
+  table_arn  = local.create_table ? try(aws_dynamodb_table.this[0].arn, null) : try(data.aws_dynamodb_table.existing[0].arn, null)
+  table_name = local.create_table ? try(aws_dynamodb_table.this[0].name, null) : try(data.aws_dynamodb_table.existing[0].name, null)
+}
+
+data "aws_dynamodb_table" "existing" {
+  count = local.create && !var.create_table ? 1 : 0
+
+  name = var.name
 }
 
 ################################################################################
@@ -11,7 +23,7 @@ locals {
 ################################################################################
 
 resource "aws_dynamodb_table" "this" {
-  count = local.create ? 1 : 0
+  count = local.create_table ? 1 : 0
 
   name                        = var.name
   billing_mode                = "PAY_PER_REQUEST"
@@ -66,7 +78,7 @@ data "aws_iam_policy_document" "table" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["dynamodb:*"]
-    resources = [aws_dynamodb_table.this[0].arn, "${aws_dynamodb_table.this[0].arn}/*"]
+    resources = [local.table_arn, "${local.table_arn}/*"]
 
     principals {
       type        = "*"
@@ -84,7 +96,7 @@ data "aws_iam_policy_document" "table" {
 resource "aws_dynamodb_resource_policy" "this" {
   count = local.create && var.create_table_resource_policy ? 1 : 0
 
-  resource_arn = aws_dynamodb_table.this[0].arn
+  resource_arn = local.table_arn
   policy       = data.aws_iam_policy_document.table[0].json
 }
 
@@ -111,6 +123,29 @@ resource "aws_backup_vault" "dr" {
   force_destroy = var.force_destroy_vaults
 
   tags = var.tags
+}
+
+# Vault Lock in governance mode: recovery points cannot be deleted early or kept past the
+# maximum, except by principals granted backup:DeleteBackupVaultLockConfiguration. Set
+# `vault_lock.changeable_for_days` for compliance mode (immutable once the grace time ends).
+# AWS Backup developer guide, "AWS Backup Vault Lock".
+resource "aws_backup_vault_lock_configuration" "this" {
+  count = local.create_backup && var.vault_lock != null ? 1 : 0
+
+  backup_vault_name   = aws_backup_vault.this[0].name
+  min_retention_days  = var.vault_lock.min_retention_days
+  max_retention_days  = var.vault_lock.max_retention_days
+  changeable_for_days = var.vault_lock.changeable_for_days
+}
+
+resource "aws_backup_vault_lock_configuration" "dr" {
+  count    = local.create_copy && var.vault_lock != null ? 1 : 0
+  provider = aws.dr
+
+  backup_vault_name   = aws_backup_vault.dr[0].name
+  min_retention_days  = var.vault_lock.min_retention_days
+  max_retention_days  = var.vault_lock.max_retention_days
+  changeable_for_days = var.vault_lock.changeable_for_days
 }
 
 resource "aws_backup_plan" "this" {
@@ -181,5 +216,39 @@ resource "aws_backup_selection" "this" {
   name         = "${var.name}-table"
   plan_id      = aws_backup_plan.this[0].id
   iam_role_arn = aws_iam_role.backup[0].arn
-  resources    = [aws_dynamodb_table.this[0].arn]
+  resources    = [local.table_arn]
+}
+
+################################################################################
+# Restore testing
+################################################################################
+
+# A backup nobody restored is a hope. AWS Backup restores the latest recovery point of the table
+# on a schedule into a throw-away table, validates it and deletes it (AWS Backup developer guide,
+# "Restore testing"); failures arrive as "Restore Job State Change" events (see observability).
+resource "aws_backup_restore_testing_plan" "this" {
+  count = local.create_backup && var.create_backup_selection && var.create_restore_testing ? 1 : 0
+
+  name                = replace("${var.name}_restore_test", "-", "_")
+  schedule_expression = var.restore_testing_schedule
+
+  recovery_point_selection {
+    algorithm             = "LATEST_WITHIN_WINDOW"
+    include_vaults        = [aws_backup_vault.this[0].arn]
+    recovery_point_types  = ["SNAPSHOT"]
+    selection_window_days = 7
+  }
+
+  tags = var.tags
+}
+
+resource "aws_backup_restore_testing_selection" "this" {
+  count = local.create_backup && var.create_backup_selection && var.create_restore_testing ? 1 : 0
+
+  name                      = replace("${var.name}_table", "-", "_")
+  restore_testing_plan_name = aws_backup_restore_testing_plan.this[0].name
+  protected_resource_type   = "DynamoDB"
+  iam_role_arn              = aws_iam_role.backup[0].arn
+  protected_resource_arns   = [local.table_arn]
+  validation_window_hours   = 1
 }

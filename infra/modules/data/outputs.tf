@@ -4,12 +4,12 @@
 
 output "table_name" {
   description = "Name of the DynamoDB table."
-  value       = try(aws_dynamodb_table.this[0].name, null)
+  value       = local.table_name
 }
 
 output "table_arn" {
   description = "ARN of the DynamoDB table."
-  value       = try(aws_dynamodb_table.this[0].arn, null)
+  value       = local.table_arn
 }
 
 ################################################################################

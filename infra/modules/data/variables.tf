@@ -145,3 +145,34 @@ variable "force_destroy_vaults" {
   default     = false
   nullable    = false
 }
+
+variable "create_table" {
+  description = "Create and own the table. `false` reads an existing table called `name` (DR region: the global-table replica or a table restored from the DR vault). Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "vault_lock" {
+  description = "Backup Vault Lock of both vaults: `min_retention_days`, `max_retention_days`, and `changeable_for_days` (null = governance mode; a number = compliance mode after that grace time). Default governance mode, 7 to 400 days. `null` disables the lock."
+  type = object({
+    min_retention_days  = number
+    max_retention_days  = number
+    changeable_for_days = optional(number)
+  })
+  default = { min_retention_days = 7, max_retention_days = 400 }
+}
+
+variable "create_restore_testing" {
+  description = "AWS Backup restore testing of the table (restores the latest recovery point weekly and deletes it). Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "restore_testing_schedule" {
+  description = "When restore tests run (cron in UTC). Default `cron(0 5 ? * SUN *)`."
+  type        = string
+  default     = "cron(0 5 ? * SUN *)"
+  nullable    = false
+}

@@ -1,6 +1,5 @@
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
-data "aws_elb_service_account" "current" {}
 
 locals {
   create = var.create
@@ -27,13 +26,20 @@ resource "aws_acm_certificate" "this" {
   }
 }
 
+# Keyed by the domain names, which are known at plan time: for_each over the certificate's
+# domain_validation_options (known only after apply) fails under Terraform's mock_provider with
+# "Invalid for_each argument" and on a first plan whenever the set is unknown.
+locals {
+  validation_options = { for o in try(aws_acm_certificate.this[0].domain_validation_options, []) : o.domain_name => o }
+}
+
 resource "aws_route53_record" "validation" {
-  for_each = local.create ? { for o in aws_acm_certificate.this[0].domain_validation_options : o.domain_name => o } : {}
+  for_each = local.create ? toset([var.domain_name]) : toset([])
 
   zone_id         = var.zone_id
-  name            = each.value.resource_record_name
-  type            = each.value.resource_record_type
-  records         = [each.value.resource_record_value]
+  name            = local.validation_options[each.key].resource_record_name
+  type            = local.validation_options[each.key].resource_record_type
+  records         = [local.validation_options[each.key].resource_record_value]
   ttl             = 300
   allow_overwrite = true
 }
@@ -98,6 +104,7 @@ resource "aws_vpc_security_group_egress_rule" "this" {
 
 resource "aws_lb" "this" {
   #checkov:skip=CKV2_AWS_28:checkov's graph does not follow count-indexed references; aws_wafv2_web_acl_association.this protects it (create_waf).
+  #checkov:skip=CKV2_AWS_76:The web ACL includes AWSManagedRulesKnownBadInputsRuleSet (Log4JRCE rules) through the dynamic managed-rule block, which checkov's graph does not expand; modules/edge/tests assert it.
   count = local.create ? 1 : 0
 
   #checkov:skip=CKV2_AWS_20:HTTP exists only as a listener that answers 301 to HTTPS (aws_lb_listener.http).
@@ -113,14 +120,14 @@ resource "aws_lb" "this" {
   desync_mitigation_mode     = "strictest"
 
   access_logs {
-    bucket  = aws_s3_bucket.access_logs[0].id
+    # The policy's ID is the bucket name: referencing it orders the ALB after the bucket policy
+    # (ELB checks write access when logging is switched on).
+    bucket  = module.access_logs.policy_id
     prefix  = "alb"
     enabled = true
   }
 
   tags = var.tags
-
-  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_lb_target_group" "this" {
@@ -162,6 +169,10 @@ resource "aws_lb_listener" "https" {
   ssl_policy        = var.ssl_policy
   certificate_arn   = aws_acm_certificate_validation.this[0].certificate_arn
 
+  # The ALB adds Strict-Transport-Security to every response (ELB user guide, "HTTP header
+  # modification": routing.http.response.strict_transport_security.header_value).
+  routing_http_response_strict_transport_security_header_value = var.hsts_header_value
+
   default_action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.this[0].arn
@@ -196,12 +207,25 @@ resource "aws_lb_listener" "http" {
 # DNS records
 ################################################################################
 
+# With dns_failover_role set, the primary and the DR stack each own their own failover record
+# (same name, own set_identifier): Route 53 answers with the primary while its ALB has healthy
+# targets, else with the secondary (Route 53 developer guide, "Failover routing"). Neither state
+# owns the other's record.
 resource "aws_route53_record" "alias" {
   for_each = local.create ? toset(var.ip_address_type == "dualstack" ? ["A", "AAAA"] : ["A"]) : toset([])
 
-  zone_id = var.zone_id
-  name    = var.domain_name
-  type    = each.value
+  zone_id        = var.zone_id
+  name           = var.domain_name
+  type           = each.value
+  set_identifier = var.dns_failover_role != null ? "${var.name}-${lower(var.dns_failover_role)}" : null
+
+  dynamic "failover_routing_policy" {
+    for_each = var.dns_failover_role != null ? [var.dns_failover_role] : []
+
+    content {
+      type = failover_routing_policy.value
+    }
+  }
 
   alias {
     name                   = aws_lb.this[0].dns_name
@@ -214,136 +238,35 @@ resource "aws_route53_record" "alias" {
 # Access logs
 ################################################################################
 
-resource "aws_s3_bucket" "access_logs" {
-  #checkov:skip=CKV2_AWS_61:checkov's graph does not follow count-indexed references; aws_s3_bucket_lifecycle_configuration.access_logs exists.
-  #checkov:skip=CKV2_AWS_6:checkov's graph does not follow count-indexed references; aws_s3_bucket_public_access_block.access_logs blocks everything.
-  #checkov:skip=CKV_AWS_21:checkov's graph does not follow count-indexed references; aws_s3_bucket_versioning.access_logs enables it.
-  count = local.create ? 1 : 0
-
-  #checkov:skip=CKV_AWS_144:Access logs are re-creatable diagnostics; cross-region replication would double their cost.
-  #checkov:skip=CKV_AWS_145:ALB access log delivery supports only SSE-S3 (AES256), not SSE-KMS.
-  #checkov:skip=CKV_AWS_18:This is the log bucket; logging it to itself would loop.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes events of the log bucket.
-  bucket        = var.access_logs_bucket_name
-  force_destroy = var.force_destroy_buckets
-
-  tags = var.tags
-}
-
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  count = local.create ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  count = local.create ? 1 : 0
-
-  bucket                  = aws_s3_bucket.access_logs[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "access_logs" {
-  count = local.create ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
-  count = local.create ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "access_logs" {
-  count = local.create ? 1 : 0
-
-  bucket = aws_s3_bucket.access_logs[0].id
-
-  rule {
-    id     = "age-out"
-    status = "Enabled"
-
-    filter {
-      prefix = ""
-    }
-
-    transition {
-      days          = 30
-      storage_class = "GLACIER_IR"
-    }
-
-    expiration {
-      days = var.access_logs_expiration_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 30
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-}
-
+# ALB access log delivery writes with SSE-S3 only, and since 2022 through the log delivery
+# service principal instead of the per-region ELB account (ELB user guide, "Enable access logs for
+# your Application Load Balancer", step 2; the aws_elb_service_account form is the legacy one).
 data "aws_iam_policy_document" "access_logs" {
-  count = local.create ? 1 : 0
-
   statement {
     sid       = "ElbLogDelivery"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.access_logs[0].arn}/alb/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.access_logs_bucket_name}/alb/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
 
     principals {
-      type        = "AWS"
-      identifiers = [data.aws_elb_service_account.current.arn]
-    }
-  }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.access_logs[0].arn, "${aws_s3_bucket.access_logs[0].arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
+      type        = "Service"
+      identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
     }
   }
 }
 
-resource "aws_s3_bucket_policy" "access_logs" {
-  count = local.create ? 1 : 0
+module "access_logs" {
+  source = "../log_bucket"
 
-  bucket = aws_s3_bucket.access_logs[0].id
-  policy = data.aws_iam_policy_document.access_logs[0].json
+  create                             = local.create
+  bucket                             = var.access_logs_bucket_name
+  force_destroy                      = var.force_destroy_buckets
+  kms_key_arn                        = null
+  transition                         = { days = 30, storage_class = "GLACIER_IR" }
+  expiration_days                    = var.access_logs_expiration_days
+  noncurrent_version_expiration_days = 30
+  policy_documents                   = [data.aws_iam_policy_document.access_logs.json]
 
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+  tags = var.tags
 }
 
 ################################################################################
@@ -376,6 +299,21 @@ resource "aws_wafv2_web_acl" "this" {
         managed_rule_group_statement {
           vendor_name = "AWS"
           name        = rule.value
+
+          # SizeRestrictions_BODY blocks bodies over 8 KiB, but the API accepts up to 64 KiB
+          # (docker/app MAX_BODY_BYTES; larger ones get 413 from the app). WAF on an ALB inspects
+          # only the first 8 KiB, so it cannot enforce 64 KiB itself: count, don't block.
+          dynamic "rule_action_override" {
+            for_each = lookup(var.waf_rule_action_overrides, rule.value, [])
+
+            content {
+              name = rule_action_override.value
+
+              action_to_use {
+                count {}
+              }
+            }
+          }
         }
       }
 

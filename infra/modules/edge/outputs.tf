@@ -40,6 +40,11 @@ output "zone_id" {
   value       = try(aws_lb.this[0].zone_id, null)
 }
 
+output "listener_target_group_arn" {
+  description = "ARN of the target group, read through the HTTPS listener (depend on it to wait for the listener)."
+  value       = try(aws_lb_listener.https[0].default_action[0].target_group_arn, null)
+}
+
 output "target_group_arn" {
   description = "ARN of the HTTPS target group of the tasks."
   value       = try(aws_lb_target_group.this[0].arn, null)
@@ -65,7 +70,7 @@ output "fqdn" {
 
 output "access_logs_bucket" {
   description = "Bucket that receives the ALB access logs."
-  value       = try(aws_s3_bucket.access_logs[0].id, null)
+  value       = module.access_logs.id
 }
 
 ################################################################################

@@ -81,13 +81,13 @@ variable "ip_address_type" {
 }
 
 variable "ssl_policy" {
-  description = "TLS policy of the HTTPS listener; only TLS 1.3 policies are accepted. Default `ELBSecurityPolicy-TLS13-1-2-2021-06` (TLS 1.3, TLS 1.2 with forward-secret AEAD ciphers)."
+  description = "TLS policy of the HTTPS listener: TLS 1.3 only, or TLS 1.3 + TLS 1.2 restricted to forward-secret AES-GCM suites (no CBC). Default `ELBSecurityPolicy-TLS13-1-2-Res-2021-06`."
   type        = string
-  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  default     = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
 
   validation {
-    condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-TLS13-")
-    error_message = "ssl_policy must be one of the ELBSecurityPolicy-TLS13-* policies."
+    condition     = can(regex("^ELBSecurityPolicy-TLS13-1-(3-|2-Res-)", var.ssl_policy))
+    error_message = "ssl_policy must be an ELBSecurityPolicy-TLS13-1-3-* or ELBSecurityPolicy-TLS13-1-2-Res-* policy (the others allow CBC suites)."
   }
 }
 
@@ -221,4 +221,29 @@ variable "enable_shield_advanced" {
   type        = bool
   default     = false
   nullable    = false
+}
+
+variable "hsts_header_value" {
+  description = "Strict-Transport-Security header the HTTPS listener adds to every response. Default `max-age=31536000; includeSubDomains`."
+  type        = string
+  default     = "max-age=31536000; includeSubDomains"
+  nullable    = false
+}
+
+variable "waf_rule_action_overrides" {
+  description = "Rules of managed groups switched to count, by group name. Default counts `SizeRestrictions_BODY` of the common rule set (the API accepts bodies up to 64 KiB)."
+  type        = map(list(string))
+  default     = { AWSManagedRulesCommonRuleSet = ["SizeRestrictions_BODY"] }
+  nullable    = false
+}
+
+variable "dns_failover_role" {
+  description = "`PRIMARY` or `SECONDARY` to publish the alias records as a Route 53 failover pair with the other region's stack; `null` for a simple record. Default `null`."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dns_failover_role == null || contains(["PRIMARY", "SECONDARY"], coalesce(var.dns_failover_role, "-"))
+    error_message = "dns_failover_role must be PRIMARY, SECONDARY or null."
+  }
 }

@@ -11,22 +11,51 @@ locals {
 # Key policy
 ################################################################################
 
+locals {
+  # Key administrators manage the key but cannot use it (AWS KMS developer guide, "Default key
+  # policy": "Allows key administrators to administer the KMS key" lists exactly these). With no
+  # explicit administrators the account root gets them, which delegates to IAM and keeps the key
+  # manageable; it no longer gets kms:* (so an IAM admin cannot Decrypt through the key policy).
+  admin_actions = [
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+  ]
+  # Key users: the cryptographic operations only ("Allows key users to use the KMS key").
+  user_actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+  administrators = length(var.key_administrator_arns) > 0 ? var.key_administrator_arns : ["arn:${local.partition}:iam::${local.account_id}:root"]
+}
+
 data "aws_iam_policy_document" "this" {
-  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; writes are limited to this account and named services.
+  #checkov:skip=CKV_AWS_111:A key policy's "*" resource is the key itself; writes are limited to named administrators and services.
   #checkov:skip=CKV_AWS_356:In a key policy "*" means this key only; there is no other resource to name.
-  #checkov:skip=CKV_AWS_109:The account-root statement is AWS's default key policy; it delegates to IAM and keeps the key manageable.
+  #checkov:skip=CKV_AWS_109:Key administrators need Put*/Update* on the key to manage it (AWS's key-administrator statement); they get no cryptographic actions.
   count = local.create ? 1 : 0
 
-  # The account keeps administrative control (AWS's default statement); without it a key can
-  # become unmanageable. Use of the key by people and roles still needs an IAM policy.
   statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
+    sid       = "KeyAdministration"
+    actions   = local.admin_actions
     resources = ["*"]
 
     principals {
       type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+      identifiers = local.administrators
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.key_user_arns) > 0 ? [1] : []
+
+    content {
+      sid       = "KeyUse"
+      actions   = local.user_actions
+      resources = ["*"]
+
+      principals {
+        type        = "AWS"
+        identifiers = var.key_user_arns
+      }
     }
   }
 
@@ -47,6 +76,33 @@ data "aws_iam_policy_document" "this" {
         test     = "StringEquals"
         variable = "aws:SourceAccount"
         values   = [local.account_id]
+      }
+    }
+  }
+
+  # Statements a service documents word for word (e.g. Fargate ephemeral storage, whose
+  # requests carry encryption context but no aws:SourceAccount).
+  dynamic "statement" {
+    for_each = var.service_statements
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = statement.value.service_principals
+      }
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
       }
     }
   }
@@ -72,6 +128,8 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # Principals of this account may use the key only through the named services (the pattern of
+  # AWS managed keys): the service, not a person, touches the data.
   dynamic "statement" {
     for_each = length(var.via_services) > 0 ? [1] : []
 

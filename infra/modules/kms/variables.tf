@@ -101,3 +101,38 @@ variable "log_group_arn_pattern" {
   type        = string
   default     = null
 }
+
+variable "key_administrator_arns" {
+  description = "IAM principals that administer the key (no cryptographic use). Default `[]`: the account root, which delegates to IAM policies."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "key_user_arns" {
+  description = "IAM principals that may use the key directly (Encrypt/Decrypt/GenerateDataKey). Default `[]`: use goes through `via_services` only."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}
+
+variable "service_statements" {
+  description = "Extra statements for AWS service principals, copied from the service's documentation (e.g. Fargate ephemeral storage). Default `[]`."
+  type = list(object({
+    sid                = string
+    service_principals = list(string)
+    actions            = list(string)
+    conditions = list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    }))
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = alltrue([for s in var.service_statements : alltrue([for a in s.actions : can(regex("^kms:[A-Za-z]+$", a))])])
+    error_message = "service_statements actions must be named kms:<Action> entries without wildcards."
+  }
+}

@@ -33,6 +33,11 @@ resource "aws_default_security_group" "this" {
 
   vpc_id = aws_vpc.this[0].id
 
+  # Explicitly empty (the provider removes every rule either way): known at plan time, so the
+  # plan and the tests can prove it.
+  ingress = []
+  egress  = []
+
   tags = merge(var.tags, { Name = "${var.name}-default-deny" })
 }
 
@@ -175,6 +180,27 @@ data "aws_iam_policy_document" "endpoint" {
   }
 }
 
+# ECR serves image layers from an AWS-owned bucket through URLs it signs; the caller's account
+# is not ours, so the own-account statement alone makes every image pull fail with
+# CannotPullContainerError (ECR user guide, "Amazon ECR interface VPC endpoints", "Minimum Amazon
+# S3 bucket permissions for Amazon ECR": allow s3:GetObject on prod-<region>-starport-layer-bucket).
+# The same bucket serves the GuardDuty runtime agent's layers (GuardDuty user guide, "ECR
+# repository for GuardDuty agent on AWS Fargate").
+data "aws_iam_policy_document" "s3_endpoint" {
+  source_policy_documents = [data.aws_iam_policy_document.endpoint.json]
+
+  statement {
+    sid       = "EcrImageLayers"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:aws:s3:::prod-${var.region}-starport-layer-bucket/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+}
+
 resource "aws_vpc_endpoint" "gateway" {
   for_each = local.create ? toset(var.gateway_endpoint_services) : toset([])
 
@@ -182,7 +208,7 @@ resource "aws_vpc_endpoint" "gateway" {
   service_name      = "com.amazonaws.${var.region}.${each.value}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = aws_route_table.private[*].id
-  policy            = data.aws_iam_policy_document.endpoint.json
+  policy            = each.value == "s3" ? data.aws_iam_policy_document.s3_endpoint.json : data.aws_iam_policy_document.endpoint.json
 
   tags = merge(var.tags, { Name = "${var.name}-${each.value}" })
 }

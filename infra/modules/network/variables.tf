@@ -80,9 +80,9 @@ variable "gateway_endpoint_services" {
 }
 
 variable "interface_endpoint_services" {
-  description = "Interface endpoint services (private DNS on) in the private subnets. Default `[\"ecr.api\", \"ecr.dkr\", \"logs\", \"kms\", \"sts\"]`."
+  description = "Interface endpoint services (private DNS on) in the private subnets: only what the tasks call (image pull, logs). Default `[\"ecr.api\", \"ecr.dkr\", \"logs\"]`."
   type        = list(string)
-  default     = ["ecr.api", "ecr.dkr", "logs", "kms", "sts"]
+  default     = ["ecr.api", "ecr.dkr", "logs"]
   nullable    = false
 }
 

@@ -1,5 +1,8 @@
+data "aws_caller_identity" "current" {}
+
 locals {
   create        = var.create
+  create_alarms = local.create && var.create_alarms
   alarm_actions = try([aws_sns_topic.this[0].arn], [])
 }
 
@@ -16,6 +19,54 @@ resource "aws_sns_topic" "this" {
   tags = var.tags
 }
 
+# Who may publish: CloudWatch alarms, EventBridge rules and the listed services of this account
+# only (SNS developer guide, "Amazon SNS access control" example policies with aws:SourceAccount).
+data "aws_iam_policy_document" "topic" {
+  count = local.create ? 1 : 0
+
+  statement {
+    sid       = "ServicesOfThisAccountPublish"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = concat(["cloudwatch.amazonaws.com", "events.amazonaws.com"], var.topic_publisher_services)
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this[0].arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "this" {
+  count = local.create ? 1 : 0
+
+  arn    = aws_sns_topic.this[0].arn
+  policy = data.aws_iam_policy_document.topic[0].json
+}
+
 resource "aws_sns_topic_subscription" "email" {
   for_each = local.create ? toset(var.alarm_emails) : toset([])
 
@@ -29,7 +80,7 @@ resource "aws_sns_topic_subscription" "email" {
 ################################################################################
 
 resource "aws_cloudwatch_metric_alarm" "alb_5xx_rate" {
-  count = local.create ? 1 : 0
+  count = local.create_alarms ? 1 : 0
 
   alarm_name          = "${var.name}-5xx-rate"
   alarm_description   = "More than ${var.thresholds.error_rate_percent}% of requests answered 5xx (ALB or targets) for 3 of 5 minutes."
@@ -88,7 +139,7 @@ resource "aws_cloudwatch_metric_alarm" "alb_5xx_rate" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "p99_latency" {
-  count = local.create ? 1 : 0
+  count = local.create_alarms ? 1 : 0
 
   alarm_name          = "${var.name}-p99-latency"
   alarm_description   = "Target response time p99 above ${var.thresholds.p99_latency_seconds}s for 5 minutes."
@@ -108,7 +159,7 @@ resource "aws_cloudwatch_metric_alarm" "p99_latency" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
-  count = local.create ? 1 : 0
+  count = local.create_alarms ? 1 : 0
 
   alarm_name          = "${var.name}-unhealthy-hosts"
   alarm_description   = "At least one task failed its load balancer health check for 3 minutes."
@@ -128,7 +179,7 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "healthy_hosts_low" {
-  count = local.create ? 1 : 0
+  count = local.create_alarms ? 1 : 0
 
   alarm_name          = "${var.name}-healthy-hosts-low"
   alarm_description   = "Fewer than ${var.thresholds.min_healthy_tasks} healthy tasks: one more failure is an outage."
@@ -147,25 +198,105 @@ resource "aws_cloudwatch_metric_alarm" "healthy_hosts_low" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_metric_alarm" "dynamodb" {
-  for_each = local.create ? {
-    throttled-requests = { metric = "ThrottledRequests", what = "throttled requests" }
-    system-errors      = { metric = "SystemErrors", what = "DynamoDB system errors (HTTP 500)" }
-    user-errors        = { metric = "UserErrors", what = "DynamoDB client errors (bad requests, denied access)" }
-  } : {}
+# DynamoDB publishes each error metric with its own dimensions (DynamoDB developer guide,
+# "DynamoDB Metrics and dimensions"): ReadThrottleEvents/WriteThrottleEvents per TableName;
+# ThrottledRequests and SystemErrors only per (TableName, Operation); UserErrors only per
+# account and region (no dimension). An alarm on a pair that is never published sees no data
+# and, with notBreaching, can never fire; tests/infra and infra/policies check these pairs.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_throttles" {
+  count = local.create_alarms ? 1 : 0
 
-  alarm_name          = "${var.name}-dynamodb-${each.key}"
-  alarm_description   = "The users table returned ${each.value.what} in 2 of the last 5 minutes."
+  alarm_name          = "${var.name}-dynamodb-throttles"
+  alarm_description   = "The users table throttled reads or writes in 2 of the last 5 minutes."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "throttles"
+    expression  = "FILL(reads, 0) + FILL(writes, 0)"
+    label       = "Throttle events"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { reads = "ReadThrottleEvents", writes = "WriteThrottleEvents" }
+
+    content {
+      id = metric_query.key
+
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = metric_query.value
+        period      = 60
+        stat        = "Sum"
+        dimensions  = { TableName = var.table_name }
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dynamodb_system_errors" {
+  count = local.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-dynamodb-system-errors"
+  alarm_description   = "DynamoDB answered HTTP 500 to ${join("/", var.table_operations)} on the users table in 2 of the last 5 minutes."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = 5
+  datapoints_to_alarm = 2
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "errors"
+    expression  = join(" + ", [for i, _ in var.table_operations : "FILL(op${i}, 0)"])
+    label       = "System errors"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = var.table_operations
+
+    content {
+      id = "op${metric_query.key}"
+
+      metric {
+        namespace   = "AWS/DynamoDB"
+        metric_name = "SystemErrors"
+        period      = 60
+        stat        = "Sum"
+        dimensions  = { TableName = var.table_name, Operation = metric_query.value }
+      }
+    }
+  }
+
+  tags = var.tags
+}
+
+# UserErrors has no table dimension: it counts HTTP 400s of every table of the account in this
+# region, so it is a per-region alarm with a threshold, not a per-table zero-tolerance one.
+resource "aws_cloudwatch_metric_alarm" "dynamodb_user_errors" {
+  count = local.create_alarms ? 1 : 0
+
+  alarm_name          = "${var.name}-dynamodb-user-errors-${var.region}"
+  alarm_description   = "More than ${var.thresholds.dynamodb_user_errors_per_minute} DynamoDB client errors (HTTP 400: validation, denied access, conditional checks) per minute in this account and region for 3 of 5 minutes."
   namespace           = "AWS/DynamoDB"
-  metric_name         = each.value.metric
+  metric_name         = "UserErrors"
   statistic           = "Sum"
   period              = 60
   evaluation_periods  = 5
-  datapoints_to_alarm = 2
+  datapoints_to_alarm = 3
   comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
+  threshold           = var.thresholds.dynamodb_user_errors_per_minute
   treat_missing_data  = "notBreaching"
-  dimensions          = { TableName = var.table_name }
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 
@@ -173,7 +304,7 @@ resource "aws_cloudwatch_metric_alarm" "dynamodb" {
 }
 
 resource "aws_cloudwatch_metric_alarm" "waf_blocked" {
-  count = local.create && var.web_acl_name != null ? 1 : 0
+  count = local.create_alarms && var.web_acl_name != null ? 1 : 0
 
   alarm_name          = "${var.name}-waf-blocked-spike"
   alarm_description   = "WAF blocked more than ${var.thresholds.waf_blocked_per_5m} requests in 5 minutes: an attack or a false positive."
@@ -189,6 +320,30 @@ resource "aws_cloudwatch_metric_alarm" "waf_blocked" {
   alarm_actions       = local.alarm_actions
 
   tags = var.tags
+}
+
+################################################################################
+# Event routing
+################################################################################
+
+# Findings and failed jobs arrive as EventBridge events, not metrics: each rule forwards its
+# matches to the alarm topic (EventBridge user guide, "Amazon SNS as a target").
+resource "aws_cloudwatch_event_rule" "this" {
+  for_each = local.create ? var.event_rules : {}
+
+  name          = "${var.name}-${each.key}"
+  description   = each.value.description
+  event_pattern = each.value.event_pattern
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  for_each = local.create ? var.event_rules : {}
+
+  rule      = aws_cloudwatch_event_rule.this[each.key].name
+  target_id = "alarm-topic"
+  arn       = aws_sns_topic.this[0].arn
 }
 
 ################################################################################
@@ -222,7 +377,7 @@ locals {
     },
     {
       title   = "DynamoDB latency and errors"
-      metrics = [["AWS/DynamoDB", "SuccessfulRequestLatency", "TableName", coalesce(var.table_name, "-"), "Operation", "GetItem"], ["...", "PutItem"], [".", "ThrottledRequests", "TableName", coalesce(var.table_name, "-")], [".", "SystemErrors", ".", "."]]
+      metrics = [["AWS/DynamoDB", "SuccessfulRequestLatency", "TableName", coalesce(var.table_name, "-"), "Operation", "GetItem"], ["...", "PutItem"], [".", "ReadThrottleEvents", "TableName", coalesce(var.table_name, "-")], [".", "WriteThrottleEvents", ".", "."], [".", "SystemErrors", "TableName", coalesce(var.table_name, "-"), "Operation", "GetItem"], ["...", "PutItem"], [".", "UserErrors"]]
       stat    = "Average"
     },
     {
@@ -234,9 +389,9 @@ locals {
 }
 
 resource "aws_cloudwatch_dashboard" "this" {
-  count = local.create ? 1 : 0
+  count = local.create_alarms ? 1 : 0
 
-  dashboard_name = var.name
+  dashboard_name = "${var.name}-${var.region}"
   dashboard_body = jsonencode({
     widgets = [for i, w in local.widgets : {
       type   = "metric"

@@ -18,9 +18,16 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.p99_latency[*].alarm_name,
     aws_cloudwatch_metric_alarm.unhealthy_hosts[*].alarm_name,
     aws_cloudwatch_metric_alarm.healthy_hosts_low[*].alarm_name,
-    [for a in aws_cloudwatch_metric_alarm.dynamodb : a.alarm_name],
+    aws_cloudwatch_metric_alarm.dynamodb_throttles[*].alarm_name,
+    aws_cloudwatch_metric_alarm.dynamodb_system_errors[*].alarm_name,
+    aws_cloudwatch_metric_alarm.dynamodb_user_errors[*].alarm_name,
     aws_cloudwatch_metric_alarm.waf_blocked[*].alarm_name,
   )
+}
+
+output "event_rule_names" {
+  description = "EventBridge rules routed to the alarm topic."
+  value       = [for r in aws_cloudwatch_event_rule.this : r.name]
 }
 
 ################################################################################

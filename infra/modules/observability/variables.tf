@@ -91,13 +91,50 @@ variable "service_name" {
 }
 
 variable "thresholds" {
-  description = "Alarm thresholds: `error_rate_percent` 5xx share of requests (default `1`), `p99_latency_seconds` (default `1`), `waf_blocked_per_5m` (default `500`), `min_healthy_tasks` (default `2`)."
+  description = "Alarm thresholds: `error_rate_percent` 5xx share of requests (default `1`), `p99_latency_seconds` (default `1`), `waf_blocked_per_5m` (default `500`), `min_healthy_tasks` (default `2`), `dynamodb_user_errors_per_minute` account-wide DynamoDB HTTP 400s (default `10`)."
   type = object({
-    error_rate_percent  = optional(number, 1)
-    p99_latency_seconds = optional(number, 1)
-    waf_blocked_per_5m  = optional(number, 500)
-    min_healthy_tasks   = optional(number, 2)
+    error_rate_percent              = optional(number, 1)
+    p99_latency_seconds             = optional(number, 1)
+    waf_blocked_per_5m              = optional(number, 500)
+    min_healthy_tasks               = optional(number, 2)
+    dynamodb_user_errors_per_minute = optional(number, 10)
   })
   default  = {}
   nullable = false
+}
+
+variable "create_alarms" {
+  description = "Create the service alarms and dashboard (the account baseline uses this module for its event routing only). Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "table_operations" {
+  description = "DynamoDB operations the service calls; SystemErrors is published per (TableName, Operation), so the alarm sums these. Default `[\"GetItem\", \"PutItem\", \"Scan\"]`."
+  type        = list(string)
+  default     = ["GetItem", "PutItem", "Scan"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.table_operations) > 0 && length(var.table_operations) <= 9
+    error_message = "table_operations must list 1-9 operations (an alarm holds at most 10 metrics)."
+  }
+}
+
+variable "event_rules" {
+  description = "EventBridge rules routed to the alarm topic: map of rule name suffix to `{ description, event_pattern }` (JSON). Default `{}`."
+  type = map(object({
+    description   = string
+    event_pattern = string
+  }))
+  default  = {}
+  nullable = false
+}
+
+variable "topic_publisher_services" {
+  description = "Service principals (besides CloudWatch and EventBridge) allowed to publish to the topic from this account, e.g. `backup.amazonaws.com` for vault notifications. Default `[]`."
+  type        = list(string)
+  default     = []
+  nullable    = false
 }

@@ -10,6 +10,7 @@ locals {
   create_config = local.create && var.enable_config
   create_bucket = local.create_trail || local.create_config
 
+  bucket_arn = "arn:${local.partition}:s3:::${coalesce(var.cloudtrail_bucket_name, "-")}"
   trail_name = "${var.name}-trail"
   trail_arn  = "arn:${local.partition}:cloudtrail:${var.region}:${local.account_id}:trail/${local.trail_name}"
 }
@@ -45,102 +46,13 @@ resource "aws_guardduty_detector_feature" "runtime_monitoring" {
 # Log bucket (CloudTrail and Config)
 ################################################################################
 
-resource "aws_s3_bucket" "this" {
-  count = local.create_bucket ? 1 : 0
-
-  #checkov:skip=CKV_AWS_144:The trail is multi-region already; a replica bucket belongs in a separate log-archive account, out of this stack.
-  #checkov:skip=CKV_AWS_18:This is the audit log bucket; S3 server access logs of it would need another bucket for little value.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes events of the audit bucket.
-  bucket        = var.cloudtrail_bucket_name
-  force_destroy = var.force_destroy_buckets
-
-  tags = var.tags
-}
-
-resource "aws_s3_bucket_ownership_controls" "this" {
-  count = local.create_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "this" {
-  count = local.create_bucket ? 1 : 0
-
-  bucket                  = aws_s3_bucket.this[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "this" {
-  count = local.create_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  count = local.create_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  rule {
-    bucket_key_enabled = true
-
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = var.cloudtrail_kms_key_arn
-    }
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  count = local.create_bucket ? 1 : 0
-
-  bucket = aws_s3_bucket.this[0].id
-
-  rule {
-    id     = "archive"
-    status = "Enabled"
-
-    filter {
-      prefix = ""
-    }
-
-    transition {
-      days          = 90
-      storage_class = "GLACIER"
-    }
-
-    expiration {
-      days = var.cloudtrail_expiration_days
-    }
-
-    noncurrent_version_expiration {
-      noncurrent_days = 90
-    }
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 7
-    }
-  }
-}
-
 data "aws_iam_policy_document" "bucket" {
   count = local.create_bucket ? 1 : 0
 
   statement {
     sid       = "ServicesReadAcl"
     actions   = ["s3:GetBucketAcl", "s3:ListBucket"]
-    resources = [aws_s3_bucket.this[0].arn]
+    resources = [local.bucket_arn]
 
     principals {
       type        = "Service"
@@ -157,7 +69,7 @@ data "aws_iam_policy_document" "bucket" {
   statement {
     sid       = "CloudTrailWrite"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this[0].arn}/cloudtrail/AWSLogs/${local.account_id}/*"]
+    resources = ["${local.bucket_arn}/cloudtrail/AWSLogs/${local.account_id}/*"]
 
     principals {
       type        = "Service"
@@ -171,10 +83,12 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
+  # Used when Config delivers as its service principal (service-linked role or another
+  # account); with the custom role below it delivers as that role (see aws_iam_role_policy.config).
   statement {
     sid       = "ConfigWrite"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this[0].arn}/config/AWSLogs/${local.account_id}/*"]
+    resources = ["${local.bucket_arn}/config/AWSLogs/${local.account_id}/*"]
 
     principals {
       type        = "Service"
@@ -187,33 +101,21 @@ data "aws_iam_policy_document" "bucket" {
       values   = [local.account_id]
     }
   }
-
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [aws_s3_bucket.this[0].arn, "${aws_s3_bucket.this[0].arn}/*"]
-
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
 }
 
-resource "aws_s3_bucket_policy" "this" {
-  count = local.create_bucket ? 1 : 0
+module "bucket" {
+  source = "../log_bucket"
 
-  bucket = aws_s3_bucket.this[0].id
-  policy = data.aws_iam_policy_document.bucket[0].json
+  create                             = local.create_bucket
+  bucket                             = var.cloudtrail_bucket_name
+  force_destroy                      = var.force_destroy_buckets
+  kms_key_arn                        = var.cloudtrail_kms_key_arn
+  transition                         = { days = 90, storage_class = "GLACIER" }
+  expiration_days                    = var.cloudtrail_expiration_days
+  noncurrent_version_expiration_days = 90
+  policy_documents                   = data.aws_iam_policy_document.bucket[*].json
 
-  depends_on = [aws_s3_bucket_public_access_block.this]
+  tags = var.tags
 }
 
 ################################################################################
@@ -276,7 +178,7 @@ resource "aws_cloudtrail" "this" {
   count = local.create_trail ? 1 : 0
 
   name                          = local.trail_name
-  s3_bucket_name                = aws_s3_bucket.this[0].id
+  s3_bucket_name                = module.bucket.policy_id
   s3_key_prefix                 = "cloudtrail"
   is_multi_region_trail         = true
   include_global_service_events = true
@@ -302,8 +204,6 @@ resource "aws_cloudtrail" "this" {
   }
 
   tags = var.tags
-
-  depends_on = [aws_s3_bucket_policy.this]
 }
 
 ################################################################################
@@ -337,6 +237,12 @@ data "aws_iam_policy_document" "config_assume" {
       type        = "Service"
       identifiers = ["config.amazonaws.com"]
     }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
   }
 }
 
@@ -356,6 +262,46 @@ resource "aws_iam_role_policy_attachment" "config" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWS_ConfigRole"
 }
 
+# With a custom role and a bucket in the same account, Config writes AS THAT ROLE, so the role
+# itself needs the write path (AWS Config developer guide, "Permissions for the IAM role assigned
+# to AWS Config": s3:PutObject + s3:GetBucketAcl on the bucket, and for an SSE-KMS bucket
+# kms:GenerateDataKey/Decrypt on the key). AWS_ConfigRole grants neither.
+data "aws_iam_policy_document" "config_delivery" {
+  count = local.create_config ? 1 : 0
+
+  statement {
+    sid       = "ConfigBucketAcl"
+    actions   = ["s3:GetBucketAcl"]
+    resources = [local.bucket_arn]
+  }
+
+  statement {
+    sid       = "ConfigDelivery"
+    actions   = ["s3:PutObject", "s3:PutObjectAcl"]
+    resources = ["${local.bucket_arn}/config/AWSLogs/${local.account_id}/*"]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:x-amz-acl"
+      values   = ["bucket-owner-full-control"]
+    }
+  }
+
+  statement {
+    sid       = "ConfigDeliveryKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.cloudtrail_kms_key_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "config" {
+  count = local.create_config ? 1 : 0
+
+  name   = "deliver-to-audit-bucket"
+  role   = aws_iam_role.config[0].id
+  policy = data.aws_iam_policy_document.config_delivery[0].json
+}
+
 resource "aws_config_configuration_recorder" "this" {
   count = local.create_config ? 1 : 0
 
@@ -364,7 +310,7 @@ resource "aws_config_configuration_recorder" "this" {
 
   recording_group {
     all_supported                 = true
-    include_global_resource_types = true
+    include_global_resource_types = var.config_include_global_resource_types
   }
 }
 
@@ -372,7 +318,7 @@ resource "aws_config_delivery_channel" "this" {
   count = local.create_config ? 1 : 0
 
   name           = var.name
-  s3_bucket_name = aws_s3_bucket.this[0].id
+  s3_bucket_name = module.bucket.policy_id
   s3_key_prefix  = "config"
   s3_kms_key_arn = var.cloudtrail_kms_key_arn
 
@@ -380,7 +326,7 @@ resource "aws_config_delivery_channel" "this" {
     delivery_frequency = "Six_Hours"
   }
 
-  depends_on = [aws_config_configuration_recorder.this, aws_s3_bucket_policy.this]
+  depends_on = [aws_config_configuration_recorder.this, aws_iam_role_policy.config]
 }
 
 resource "aws_config_configuration_recorder_status" "this" {

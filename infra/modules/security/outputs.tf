@@ -13,7 +13,7 @@ output "guardduty_detector_id" {
 
 output "log_bucket" {
   description = "Bucket that receives CloudTrail and AWS Config files."
-  value       = try(aws_s3_bucket.this[0].id, null)
+  value       = module.bucket.id
 }
 
 ################################################################################

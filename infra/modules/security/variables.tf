@@ -123,6 +123,13 @@ variable "enable_config" {
   nullable    = false
 }
 
+variable "config_include_global_resource_types" {
+  description = "Record global resources (IAM) in this region. Keep `true` in exactly one region per account (the home region), `false` elsewhere, or every region records IAM again. Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 ################################################################################
 # IAM Access Analyzer
 ################################################################################

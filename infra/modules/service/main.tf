@@ -13,48 +13,21 @@ locals {
 }
 
 ################################################################################
-# ECR
+# Cluster
 ################################################################################
 
-resource "aws_ecr_repository" "this" {
-  count = local.create && var.create_ecr_repository ? 1 : 0
+# Container Insights writes performance events to this group; created here first so it carries
+# the CMK and a retention (ECS would otherwise create it unencrypted, keeping events forever).
+# ECS developer guide, "Amazon ECS Container Insights": /aws/ecs/containerinsights/<cluster>/performance.
+resource "aws_cloudwatch_log_group" "container_insights" {
+  count = local.create && var.enable_container_insights ? 1 : 0
 
-  name                 = var.name
-  image_tag_mutability = "IMMUTABLE"
-
-  image_scanning_configuration {
-    scan_on_push = true
-  }
-
-  encryption_configuration {
-    encryption_type = "KMS"
-    kms_key         = var.ecr_kms_key_arn
-  }
+  name              = "/aws/ecs/containerinsights/${var.name}/performance"
+  retention_in_days = var.log_retention_in_days
+  kms_key_id        = var.log_kms_key_arn
 
   tags = var.tags
 }
-
-resource "aws_ecr_lifecycle_policy" "this" {
-  count = local.create && var.create_ecr_repository ? 1 : 0
-
-  repository = aws_ecr_repository.this[0].name
-  policy = jsonencode({
-    rules = [{
-      rulePriority = 1
-      description  = "Keep the last ${var.ecr_keep_images} images as rollback targets"
-      selection = {
-        tagStatus   = "any"
-        countType   = "imageCountMoreThan"
-        countNumber = var.ecr_keep_images
-      }
-      action = { type = "expire" }
-    }]
-  })
-}
-
-################################################################################
-# Cluster
-################################################################################
 
 resource "aws_ecs_cluster" "this" {
   count = local.create ? 1 : 0
@@ -77,6 +50,8 @@ resource "aws_ecs_cluster" "this" {
   }
 
   tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_group.container_insights]
 }
 
 resource "aws_ecs_cluster_capacity_providers" "this" {
@@ -111,7 +86,10 @@ resource "aws_cloudwatch_log_group" "this" {
 ################################################################################
 
 locals {
-  log_configuration = {
+  # Logs leave the task through the awslogs driver, or, with `log_router_image`, through a
+  # FireLens Fluent Bit collector (ECS developer guide, "Send Amazon ECS logs to an AWS service or
+  # AWS Partner": awsfirelens + the cloudwatch_logs output), both into the CMK log group.
+  awslogs_configuration = {
     logDriver = "awslogs"
     options = {
       awslogs-group         = try(aws_cloudwatch_log_group.this[0].name, "")
@@ -121,6 +99,31 @@ locals {
       max-buffer-size       = "4m"
     }
   }
+  firelens_configuration = {
+    logDriver = "awsfirelens"
+    options = {
+      Name              = "cloudwatch_logs"
+      region            = var.region
+      log_group_name    = try(aws_cloudwatch_log_group.this[0].name, "")
+      log_stream_prefix = "${var.name}/"
+      auto_create_group = "false"
+    }
+  }
+  log_configuration = var.log_router_image != null ? local.firelens_configuration : local.awslogs_configuration
+
+  # The collector itself logs through awslogs; it runs as the image's non-root user.
+  log_router = var.log_router_image == null ? [] : [{
+    name                   = "log-router"
+    image                  = var.log_router_image
+    essential              = true
+    readonlyRootFilesystem = true
+    user                   = var.container_user
+    mountPoints            = [{ sourceVolume = local.tmp_volume, containerPath = "/tmp", readOnly = false }]
+    firelensConfiguration  = { type = "fluentbit", options = { enable-ecs-log-metadata = "true" } }
+    linuxParameters        = { capabilities = { drop = ["ALL"] } }
+    logConfiguration       = local.awslogs_configuration
+    memoryReservation      = 64
+  }]
 
   # Shared hardening of both containers: read-only root, non-root, no Linux capabilities.
   hardening = {
@@ -156,6 +159,8 @@ locals {
         retries     = 3
         startPeriod = 20
       }
+      # SIGTERM, then in-flight requests get DRAIN_SECONDS (20) before this SIGKILL deadline.
+      stopTimeout      = 30
       logConfiguration = local.log_configuration
     }),
     merge(local.hardening, {
@@ -167,23 +172,32 @@ locals {
         protocol      = "tcp"
         name          = "https"
       }]
+      # nginx (docker/tls-sidecar): keep-alive 75 s > the ALB's 60 s idle timeout; idle upstream
+      # connections 60 s < the app's 120 s; X-Forwarded-For believed only from the VPC (the ALB).
       environment = [
         { name = "LISTEN_PORT", value = tostring(var.container_port) },
         { name = "UPSTREAM", value = "127.0.0.1:${var.app_port}" },
         { name = "TLS_DIR", value = "/tmp/tls" },
+        { name = "RUN_DIR", value = "/tmp/nginx" },
+        { name = "TRUSTED_PROXIES", value = var.vpc_cidr },
+        { name = "KEEPALIVE_TIMEOUT", value = "75" },
+        { name = "UPSTREAM_KEEPALIVE_TIMEOUT", value = "60" },
+        { name = "DRAIN_SECONDS", value = "20" },
       ]
       mountPoints = [
         { sourceVolume = local.tmp_volume, containerPath = "/tmp", readOnly = false },
       ]
-      # ECS ignores an image's own HEALTHCHECK: a TLS GET /healthz through the proxy to the app.
+      # ECS ignores an image's own HEALTHCHECK: a TLS GET /healthz through nginx to the app.
       healthCheck = {
-        command     = ["CMD", "python3", "/opt/tls-proxy/proxy.py", "--check"]
+        command     = ["CMD", "/usr/local/bin/tls-sidecar", "--check"]
         interval    = 15
         timeout     = 5
         retries     = 3
         startPeriod = 10
       }
-      dependsOn        = [{ containerName = local.app_container, condition = "HEALTHY" }]
+      dependsOn = [{ containerName = local.app_container, condition = "HEALTHY" }]
+      # Stopped before the app (reverse dependency order); both drain for 20 s, inside this.
+      stopTimeout      = 30
       logConfiguration = local.log_configuration
     }),
   ]
@@ -199,7 +213,7 @@ resource "aws_ecs_task_definition" "this" {
   memory                   = var.memory
   execution_role_arn       = aws_iam_role.execution[0].arn
   task_role_arn            = aws_iam_role.task[0].arn
-  container_definitions    = jsonencode(local.container_definitions)
+  container_definitions    = jsonencode(concat(local.container_definitions, local.log_router))
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -315,6 +329,14 @@ resource "aws_ecs_service" "this" {
   lifecycle {
     # Autoscaling owns the running count after the first apply.
     ignore_changes = [desired_count]
+
+    # With rollback on, a failed deployment ends in a steady state on the OLD task definition,
+    # so wait_for_steady_state alone reports success (terraform-provider-aws #19519, #20858).
+    # The service read back after the wait must run the task definition this apply registered.
+    postcondition {
+      condition     = !var.wait_for_steady_state || self.task_definition == aws_ecs_task_definition.this[0].arn
+      error_message = "The ECS deployment failed and the circuit breaker rolled the service back to ${self.task_definition}; see the service events."
+    }
   }
 
   depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy.task]
@@ -424,6 +446,19 @@ data "aws_iam_policy_document" "execution" {
     resources = ["arn:${local.partition}:ecr:${var.region}:${local.account_id}:repository/*"]
   }
 
+  # GuardDuty Runtime Monitoring injects its agent as a sidecar pulled with this role from an
+  # AWS-owned repository (GuardDuty user guide, "ECR repository for GuardDuty agent on AWS
+  # Fargate"); limiting pulls to our own account would keep the agent from ever starting.
+  dynamic "statement" {
+    for_each = var.guardduty_agent_registry_id != null ? [1] : []
+
+    content {
+      sid       = "GuardDutyAgentPull"
+      actions   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+      resources = ["arn:${local.partition}:ecr:${var.region}:${var.guardduty_agent_registry_id}:repository/aws-guardduty-agent-fargate"]
+    }
+  }
+
   statement {
     sid       = "WriteLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -474,6 +509,25 @@ data "aws_iam_policy_document" "task" {
       values   = ["true"]
     }
   }
+}
+
+# FireLens' Fluent Bit writes with the task role.
+data "aws_iam_policy_document" "log_router" {
+  count = local.create && var.log_router_image != null ? 1 : 0
+
+  statement {
+    sid       = "FireLensWritesLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["${aws_cloudwatch_log_group.this[0].arn}:*"]
+  }
+}
+
+resource "aws_iam_role_policy" "log_router" {
+  count = local.create && var.log_router_image != null ? 1 : 0
+
+  name   = "firelens-logs"
+  role   = aws_iam_role.task[0].id
+  policy = data.aws_iam_policy_document.log_router[0].json
 }
 
 resource "aws_iam_role_policy" "task" {

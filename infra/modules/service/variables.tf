@@ -23,7 +23,7 @@ variable "tags" {
 }
 
 variable "name" {
-  description = "Name of the cluster, service, repository and roles. Default `user-api`."
+  description = "Name of the cluster, service and roles. Default `user-api`."
   type        = string
   default     = "user-api"
 }
@@ -32,23 +32,10 @@ variable "name" {
 # ECR
 ################################################################################
 
-variable "create_ecr_repository" {
-  description = "Create the ECR repository of the service image. Default `true`."
-  type        = bool
-  default     = true
-  nullable    = false
-}
-
 variable "ecr_kms_key_arn" {
-  description = "Customer-managed KMS key of the ECR repository. Required when `create_ecr_repository`."
+  description = "Customer-managed KMS key of the ECR repositories (infra/artifacts); the execution role may decrypt image layers with it. Default `null`."
   type        = string
   default     = null
-}
-
-variable "ecr_keep_images" {
-  description = "Number of images the lifecycle policy keeps (rollback targets). Default `30`."
-  type        = number
-  default     = 30
 }
 
 ################################################################################
@@ -90,7 +77,7 @@ variable "app_port" {
 }
 
 variable "tls_proxy_image" {
-  description = "Image of the TLS sidecar built from `docker/tls-proxy/`: generates a self-signed ECDSA P-256 key pair at start into `TLS_DIR` (the task's `/tmp`), serves TLS 1.2+ on `container_port` and forwards to `127.0.0.1:app_port`. Required; must carry a tag or digest."
+  description = "Image of the TLS sidecar built from `docker/tls-sidecar/` (nginx): generates a self-signed ECDSA P-256 key pair at start into `TLS_DIR` (the task's `/tmp`), serves TLS 1.2+ on `container_port` and proxies to `127.0.0.1:app_port`. Required; must carry a tag or digest."
   type        = string
   default     = null
 
@@ -279,12 +266,29 @@ variable "table_arn" {
 }
 
 variable "table_actions" {
-  description = "DynamoDB actions granted on the table (named actions only, no wildcards). Default: what the /user service calls, `GetItem` (GET one), `PutItem` (POST, conditional), `Scan` (GET listing), `DescribeTable` (readiness)."
+  description = "DynamoDB actions granted on the table (named actions only, no wildcards). Default: what the /user service calls, `GetItem` (GET one), `PutItem` (POST, conditional), `DescribeTable` (readiness). No `Scan`: the service has no listing (an unauthenticated bulk read of the table)."
   type        = list(string)
-  default     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:DescribeTable"]
+  default     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"]
 
   validation {
     condition     = alltrue([for a in var.table_actions : can(regex("^dynamodb:[A-Za-z]+$", a))])
     error_message = "table_actions must be named dynamodb:<Action> entries without wildcards."
   }
+}
+
+variable "guardduty_agent_registry_id" {
+  description = "AWS account that hosts the GuardDuty Fargate agent in `region` (GuardDuty user guide table, e.g. `593207742271` in us-east-1); the execution role may pull it. Default `null` (runtime monitoring off)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.guardduty_agent_registry_id == null || can(regex("^[0-9]{12}$", var.guardduty_agent_registry_id))
+    error_message = "guardduty_agent_registry_id must be a 12-digit account ID."
+  }
+}
+
+variable "log_router_image" {
+  description = "Image of a FireLens Fluent Bit log collector (e.g. aws-for-fluent-bit mirrored into the artifacts ECR: the tasks have no internet path). When set, container logs go through it to the service log group; `null` uses the awslogs driver. Default `null`."
+  type        = string
+  default     = null
 }

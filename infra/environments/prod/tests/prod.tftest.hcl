@@ -10,8 +10,8 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
-  mock_data "aws_elb_service_account" {
-    defaults = { arn = "arn:aws:iam::127311923021:root" }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"] }
   }
   mock_resource "aws_kms_key" {
     defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111" }
@@ -92,13 +92,18 @@ run "prod_plans_with_every_module" {
   }
 
   assert {
-    condition     = length(module.kms) == 7 && length(module.kms_dr) == 1
-    error_message = "Seven CMKs in the primary region (one per kind of data) and the DR backup key."
+    condition     = length(output.kms_key_arns) == 5 && length(output.dr_kms_key_arns) == 1
+    error_message = "Five CMKs in the primary region (logs, table, backup, alarms, Fargate storage) and the DR backup key; ECR keys live in infra/artifacts."
   }
 
   assert {
-    condition     = length(output.private_subnet_ids) == 3
-    error_message = "Tasks get one private subnet per AZ."
+    condition     = length(output.private_subnet_ids) == 3 && join(",", output.availability_zones) == "us-east-1a,us-east-1b,us-east-1c"
+    error_message = "Tasks get one private subnet in each of the region's first three zones."
+  }
+
+  assert {
+    condition     = length([for a in output.alarm_names : a if strcontains(a, "dynamodb")]) == 3
+    error_message = "DynamoDB throttles, system errors (per operation) and user errors (per region) are alarmed."
   }
 }
 
@@ -110,7 +115,7 @@ run "the_replica_adds_a_dr_table_key" {
   }
 
   assert {
-    condition     = length(module.kms_dr) == 2
+    condition     = length(output.dr_kms_key_arns) == 2
     error_message = "The opt-in replica needs its own CMK in the DR region."
   }
 }

@@ -10,9 +10,6 @@ mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "123456789012" }
   }
-  mock_data "aws_elb_service_account" {
-    defaults = { arn = "arn:aws:iam::127311923021:root" }
-  }
   mock_resource "aws_s3_bucket" {
     defaults = { arn = "arn:aws:s3:::user-api-alb-logs" }
   }
@@ -112,18 +109,30 @@ run "waf_has_managed_rules_rate_limit_and_logging" {
   }
 }
 
-run "access_log_bucket_is_private" {
+run "listener_sends_hsts_and_waf_counts_large_bodies" {
   command = plan
 
   assert {
-    condition = (
-      aws_s3_bucket_public_access_block.access_logs[0].block_public_acls &&
-      aws_s3_bucket_public_access_block.access_logs[0].block_public_policy &&
-      aws_s3_bucket_public_access_block.access_logs[0].restrict_public_buckets &&
-      aws_s3_bucket_versioning.access_logs[0].versioning_configuration[0].status == "Enabled"
-    )
-    error_message = "The access log bucket must be versioned and block public access."
+    condition     = startswith(aws_lb_listener.https[0].routing_http_response_strict_transport_security_header_value, "max-age=31536000")
+    error_message = "The HTTPS listener must add a Strict-Transport-Security header of at least a year."
   }
+
+  assert {
+    condition = anytrue([
+      for o in one([for r in aws_wafv2_web_acl.this[0].rule : r if r.name == "AWSManagedRulesCommonRuleSet"]).statement[0].managed_rule_group_statement[0].rule_action_override : o.name == "SizeRestrictions_BODY" && length(o.action_to_use[0].count) == 1
+    ])
+    error_message = "SizeRestrictions_BODY (8 KiB) must only count: the API accepts bodies up to 64 KiB."
+  }
+}
+
+run "tls12_policy_with_cbc_suites_is_rejected" {
+  command = plan
+
+  variables {
+    ssl_policy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  }
+
+  expect_failures = [var.ssl_policy]
 }
 
 run "tls12_only_policy_is_rejected" {

@@ -51,8 +51,15 @@ run "endpoints_cover_every_api_the_tasks_call" {
   }
 
   assert {
-    condition     = length(setsubtract(["ecr.api", "ecr.dkr", "logs", "kms", "sts"], keys(aws_vpc_endpoint.interface))) == 0
-    error_message = "Interface endpoints for ECR, Logs, KMS and STS."
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["ecr.api", "ecr.dkr", "logs"])
+    error_message = "Interface endpoints for exactly what the tasks call: ECR (api, dkr) and Logs."
+  }
+
+  assert {
+    condition = anytrue([
+      for st in data.aws_iam_policy_document.s3_endpoint.statement : contains(st.resources, "arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*") && contains(st.actions, "s3:GetObject")
+    ])
+    error_message = "The S3 endpoint must let ECR's layer bucket through, or every image pull fails."
   }
 
   assert {

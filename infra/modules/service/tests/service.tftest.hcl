@@ -106,8 +106,8 @@ run "cluster_has_insights_and_cmk_ephemeral_storage" {
   }
 
   assert {
-    condition     = aws_ecr_repository.this[0].image_tag_mutability == "IMMUTABLE" && aws_ecr_repository.this[0].image_scanning_configuration[0].scan_on_push && aws_ecr_repository.this[0].encryption_configuration[0].encryption_type == "KMS"
-    error_message = "ECR: immutable tags, scan on push, KMS."
+    condition     = aws_cloudwatch_log_group.container_insights[0].kms_key_id == var.log_kms_key_arn && aws_cloudwatch_log_group.container_insights[0].name == "/aws/ecs/containerinsights/user-api/performance"
+    error_message = "Container Insights must write to a CMK-encrypted log group created before the cluster."
   }
 }
 
