@@ -17,6 +17,15 @@ from tests.infra.hclpolicy import Block, blocks, load, nested, tf_files
 from tests.infra.tfengine import INFRA, REPO_ROOT
 
 RESOURCES = list(blocks(INFRA, "resource"))
+# Every root: bootstrap (local state) and each folder whose versions.tf declares a backend.
+ROOTS = sorted(
+    {"bootstrap"}
+    | {
+        str(p.parent.relative_to(INFRA))
+        for p in INFRA.glob("**/versions.tf")
+        if "modules" not in p.parts and 'backend "' in p.read_text()
+    }
+)
 DATA = list(blocks(INFRA, "data"))
 
 
@@ -92,7 +101,8 @@ def _denies_insecure_transport(doc: Block) -> bool:
 
 # Statements allowed a wildcard, each with the reason. Anything else with "*" fails.
 WILDCARD_ALLOWED = {
-    # Key policies: "*" is the key itself; kms:* for the account root is AWS's default statement.
+    # Key policies: "*" is the key itself; administrators get kms:Create*/Put*/... (AWS's key
+    # administrator statement), users get kms:ReEncrypt*/GenerateDataKey*; CKV_SRE_4 judges them.
     ("modules/kms/main.tf", "this"),
     # Endpoint policy: restricts who may use the endpoint (own account only), grants nothing.
     ("modules/network/main.tf", "endpoint"),
@@ -135,7 +145,9 @@ def test_every_variable_and_output_is_documented_and_typed() -> None:
                 assert body.get("description"), f"{path}: output {name} has no description"
 
 
-def test_provider_versions_have_floors_only() -> None:
+def test_modules_give_provider_floors_only_and_roots_commit_a_lock_file() -> None:
+    # Modules take any provider at or above their floor (a caller picks); a root pins what it
+    # was tested with in its committed .terraform.lock.hcl, the file `terraform init` reads.
     versions = sorted(INFRA.glob("**/versions.tf"))
     assert len(versions) >= 8
     for path in versions:
@@ -143,7 +155,13 @@ def test_provider_versions_have_floors_only() -> None:
         assert terraform["required_version"].startswith(">="), path
         aws = terraform["required_providers"][0]["aws"]
         assert aws["source"] == "hashicorp/aws", path
-        assert re.fullmatch(r">= ?[0-9.]+", aws["version"]), f"{path}: {aws['version']}"
+        if path.parent.parent.name == "modules":
+            assert re.fullmatch(r">= ?[0-9.]+", aws["version"]), f"{path}: {aws['version']}"
+    for root in ROOTS:
+        lock = INFRA / root / ".terraform.lock.hcl"
+        assert lock.is_file(), f"{root} has no committed .terraform.lock.hcl"
+        locked = r'provider "registry\.(terraform\.io|opentofu\.org)/hashicorp/aws"'
+        assert re.search(locked, lock.read_text()), f"{lock} does not lock hashicorp/aws"
 
 
 SKIP = re.compile(r"#checkov:skip=(CKV2?_AWS_\d+):(.*)$")
@@ -164,18 +182,26 @@ def _tfvars_switches(path: Path) -> Dict[str, bool]:
     return {k: v for k, v in load(path).items() if isinstance(v, bool)}
 
 
-def test_moto_tfvars_only_switch_off_documented_features() -> None:
-    moto = _tfvars_switches(REPO_ROOT / "tests/infra/fixtures/moto.tfvars")
-    prod_vars: Dict[str, object] = {}
-    for entry in load(INFRA / "environments/prod/variables.tf")["variable"]:
+@pytest.mark.parametrize(
+    ("tfvars", "root"),
+    [
+        ("moto.tfvars", "environments/prod"),
+        ("moto-baseline.tfvars", "baseline"),
+        ("moto-artifacts.tfvars", "artifacts"),
+    ],
+)
+def test_moto_tfvars_only_switch_off_documented_features(tfvars: str, root: str) -> None:
+    moto = _tfvars_switches(REPO_ROOT / "tests/infra/fixtures" / tfvars)
+    root_vars: Dict[str, object] = {}
+    for entry in load(INFRA / root / "variables.tf")["variable"]:
         for name, body in entry.items():
-            prod_vars[name] = body.get("default")
+            root_vars[name] = body.get("default")
     readme = (INFRA / "README.md").read_text()
     turned_off: Set[str] = set()
     for name, value in moto.items():
-        assert name in prod_vars, f"moto.tfvars sets unknown variable {name}"
+        assert name in root_vars, f"{tfvars} sets unknown variable {name}"
         if value is False:
-            assert prod_vars[name] is True, f"{name} is not on by default in prod"
+            assert root_vars[name] is True, f"{name} is not on by default in {root}"
             turned_off.add(name)
             assert f"`{name}`" in readme, f"{name} is switched off for moto but not in the README"
     assert turned_off, "expected at least one moto switch"
@@ -205,4 +231,17 @@ def test_resource_names_follow_this_convention() -> None:
     for block in RESOURCES:
         per_module[block.module_dir].add(block.name)
     for module_dir in INFRA.glob("modules/*"):
+        if not per_module[module_dir]:
+            continue  # a composition module (modules/app): only module calls, no resources
         assert "this" in per_module[module_dir], f"{module_dir} has no resource named this"
+
+
+def test_every_ecs_service_fails_the_apply_when_its_deployment_rolls_back() -> None:
+    # The plan JSON (CKV_SRE_6) only shows that the service has a condition; this checks what
+    # it compares: the revision the service runs after the wait against the one registered.
+    for service in of_type("aws_ecs_service"):
+        lifecycle = nested(service.body, "lifecycle")
+        conditions = [c for block in lifecycle for c in nested(block, "postcondition")]
+        assert any("self.task_definition" in str(c.get("condition")) for c in conditions), (
+            f"{service}: no postcondition on self.task_definition (provider issue #19519)"
+        )

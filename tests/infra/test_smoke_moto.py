@@ -1,4 +1,4 @@
-"""Issue 3 smoke test: engine + mirrored AWS provider + endpoint wiring, against moto."""
+"""Smoke test, per engine: engine + mirrored AWS provider + endpoint wiring, against moto."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.infra.tfengine import find_engine
+from tests.infra.tfengine import Engine
 from tests.support.localaws import MotoServer
 
 FIXTURE = Path(__file__).parent / "fixtures" / "smoke"
@@ -17,8 +17,9 @@ FIXTURE = Path(__file__).parent / "fixtures" / "smoke"
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_apply_and_destroy_a_kms_key_and_a_table(aws_env: MotoServer, tmp_path: Path) -> None:
-    engine = find_engine(tmp_path / "plugin-cache")
+def test_apply_and_destroy_a_kms_key_and_a_table(
+    aws_env: MotoServer, engine: Engine, tmp_path: Path
+) -> None:
     work = tmp_path / "smoke"
     shutil.copytree(FIXTURE, work)
     engine.run(["init", "-input=false", "-no-color"], cwd=work)

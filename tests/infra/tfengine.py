@@ -1,11 +1,14 @@
-"""Running the Terraform engine (OpenTofu, else Terraform) on a scratch copy of infra/.
+"""Running both Terraform engines (HashiCorp Terraform and OpenTofu) on a scratch copy of infra/.
 
-Every test works on a copy under tmp_path so no .terraform/, lock file or state ever lands in
-the checkout. The engine, tflint and the provider mirror come from infra/scripts/tools.sh.
+The user runs `terraform`; CI used to run only OpenTofu. Every engine test is parametrized over
+ENGINES, so a construct only one engine accepts fails a test. Every test works on a copy under
+tmp_path so no .terraform/ or state ever lands in the checkout. OpenTofu, tflint and the
+provider mirror come from infra/scripts/tools.sh, which also pins the machine image's Terraform.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -72,16 +75,37 @@ class Engine:
         return proc
 
 
-def find_engine(plugin_cache: Path) -> Engine:
-    """OpenTofu from tools.sh, else a terraform on PATH; skip (or fail in CI) when neither."""
+# Both engines, by the name of their binary; tests take one through the `engine` fixture.
+ENGINES = ("terraform", "tofu")
+
+
+def _version(binary: str) -> str:
+    out = subprocess.run(
+        [binary, "version", "-json"], capture_output=True, text=True, check=False
+    ).stdout
+    return str(json.loads(out or "{}").get("terraform_version", "?"))
+
+
+def find_engine(plugin_cache: Path, name: str = "tofu") -> Engine:
+    """The pinned engine `name` (terraform | tofu); skip (or fail in CI) when it is missing."""
     env = tools_env()
     config = env.get("TF_CLI_CONFIG_FILE", "")
     if not config or not Path(config).is_file():
         missing("the AWS provider mirror is missing (run `make tools`)")
-    binary = shutil.which("tofu", path=env.get("PATH")) or shutil.which("terraform")
-    if binary is None:
-        missing("tofu is not installed (run `make tools`)")
-    assert binary is not None
+    if name == "terraform":
+        binary = env.get("SRE_TERRAFORM_BIN") or shutil.which("terraform")
+        if not binary or not Path(binary).is_file():
+            missing("HashiCorp Terraform is not installed (the machine image ships it)")
+        assert binary is not None
+        pinned = env.get("SRE_TERRAFORM_VERSION", "")
+        found = _version(binary)
+        assert found == pinned, f"{binary} is Terraform {found}; tools.sh pins {pinned}"
+    else:
+        found_tofu = shutil.which("tofu", path=env.get("PATH"))
+        if found_tofu is None:
+            missing("tofu is not installed (run `make tools`)")
+        assert found_tofu is not None
+        binary = found_tofu
     plugin_cache.mkdir(parents=True, exist_ok=True)
     env["TF_PLUGIN_CACHE_DIR"] = str(plugin_cache)
     env["TF_IN_AUTOMATION"] = "1"
@@ -90,13 +114,17 @@ def find_engine(plugin_cache: Path) -> Engine:
 
 
 def copy_infra(dest: Path) -> Path:
-    """Copy infra/ (without local state or provider folders) to dest/infra; return it."""
+    """Copy infra/ (without local state or provider folders) to dest/infra; return it.
+
+    Committed .terraform.lock.hcl files are kept: both engines must accept them (the mirror has
+    the same provider for registry.terraform.io and registry.opentofu.org).
+    """
     target = dest / "infra"
     shutil.copytree(
         INFRA,
         target,
         ignore=shutil.ignore_patterns(
-            ".terraform", "*.tfstate", "*.tfstate.*", ".terraform.lock.hcl"
+            ".terraform", "*.tfstate", "*.tfstate.*", "policies", "__pycache__"
         ),
     )
     return target
