@@ -26,7 +26,11 @@ def ensure_table(name: str) -> bool:
         BillingMode="PAY_PER_REQUEST",
         SSESpecification={"Enabled": True},
     )
-    client.get_waiter("table_exists").wait(TableName=name)
+    # The waiter's default is a 20 s poll: a local DynamoDB makes the table in well under a second,
+    # so poll every second (for up to a minute) or a fresh stack waits 20 s for nothing.
+    client.get_waiter("table_exists").wait(
+        TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
     return True
 
 

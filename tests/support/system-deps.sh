@@ -9,6 +9,7 @@ STATE=${SRE_STATE_DIR:-/var/lib/sre-monorepo}/system-deps.installed
 PACKAGES=(
   podman runc uidmap slirp4netns fuse-overlayfs debootstrap   # container engine + base images
   catatonit                     # podman's init binary for compose `init: true` (only a Recommends)
+  golang-github-containernetworking-plugin-dnsname  # podman (CNI) container DNS: service names
   docker.io                     # real Docker Engine (dockerd 20.10) the docker suites also run on
   wrk                                                         # HTTP load generator (bench)
   nginx                                                       # TLS sidecar tests + bench (docker/tls-sidecar)
