@@ -3,10 +3,14 @@
 All numbers come from one run, so the ratios compare like with like on this machine:
   (a) the store's ceiling: direct boto3 GetItem from 32 threads;
   (b) GET /user?user_id=... and POST /user through the service (waitress), wrk at concurrency 32;
-  (c) GET /healthz through the service vs Flask's built-in (Werkzeug) server with the same app.
-Goals: (b)/(a) >= 0.8 and (c) >= 2x. Then one GET request is profiled to show where time goes.
+  (c) GET /healthz through the service vs Flask's built-in (Werkzeug) server with the same app;
+  (d) GET /user?user_id=... through the TLS sidecar (nginx, docker/tls-sidecar) to the service,
+      as the ALB reaches it in the ECS task: client -> TLS -> app -> store.
+(a), (b) GET and (d) alternate for --rounds rounds and each reports its median, so drift on a
+shared machine hits all three alike. Goals: (b)/(a) >= 0.8, (c) >= 2x, (d)/(b) >= 0.85 (TLS
+costs at most 15 % of throughput). Then one GET request is profiled to show where time goes.
 
-Usage: python -m tests.bench.app_bench [--seconds 10] [--connections 32]
+Usage: python -m tests.bench.app_bench [--seconds 10] [--connections 32] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import os
 import pstats
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -25,7 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import boto3
 
@@ -170,6 +175,49 @@ def start(cmd: List[str], env: Dict[str, str], port: int) -> subprocess.Popen[by
     raise SystemExit(f"{cmd} did not start")
 
 
+def start_sidecar(upstream: int, workdir: Path) -> Tuple[subprocess.Popen[bytes], int]:
+    """docker/tls-sidecar's entrypoint with the host's nginx (Debian package), as in the task."""
+    if shutil.which("nginx") is None or shutil.which("openssl") is None:
+        raise SystemExit(
+            "nginx and openssl are needed (apt-get install nginx, or make system-deps)"
+        )
+    port = free_port()
+    env = {
+        **os.environ,
+        "LISTEN_HOST": "127.0.0.1",
+        "LISTEN_PORT": str(port),
+        "UPSTREAM": f"127.0.0.1:{upstream}",
+        "TLS_DIR": str(workdir / "tls"),
+        "RUN_DIR": str(workdir / "nginx"),
+        "ERROR_LOG_LEVEL": "warn",
+    }
+    process = subprocess.Popen(
+        ["sh", str(REPO / "docker" / "tls-sidecar" / "entrypoint.sh")],
+        env=env,
+        stdout=subprocess.DEVNULL,  # the access log: one line per request would cost the bench
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the TLS sidecar did not start")
+
+
+def median_result(name: str, runs: List[Result]) -> Result:
+    return Result(
+        name,
+        statistics.median(r.rps for r in runs),
+        statistics.median(r.p50_ms for r in runs),
+        statistics.median(r.p99_ms for r in runs),
+        sum(r.errors for r in runs),
+    )
+
+
 def profile_one_get() -> str:
     from userapi import UserStore, create_app
     from userapi.logs import configure
@@ -198,6 +246,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="duration of each load run")
     parser.add_argument("--connections", type=int, default=32, help="concurrency")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved plain/TLS rounds; medians are reported"
+    )
     args = parser.parse_args(argv)
 
     with MotoServer() as moto:
@@ -217,8 +268,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         log(f"moto on {moto.endpoint}, {SEEDED} users seeded")
 
         results: List[Result] = []
-        log("(a) direct GetItem")
-        results.append(direct_getitem(args.seconds, args.connections))
+        direct_runs: List[Result] = []
 
         port = free_port()
         service_env = {
@@ -226,20 +276,40 @@ def main(argv: Optional[List[str]] = None) -> int:
             "PORT": str(port),
             "HOST": "127.0.0.1",
             "LOG_DIR": "",
-            "THREADS": str(args.connections),
+            # Two threads beyond the store slots, as in production (STORE_CONCURRENCY).
+            "THREADS": str(args.connections + 2),
+            "STORE_CONCURRENCY": str(args.connections),
             "LOG_LEVEL": "WARNING",
         }
         service = start([sys.executable, str(APP_DIR / "app.py")], service_env, port)
         base = f"http://127.0.0.1:{port}"
+        workdir = Path(tempfile.mkdtemp(prefix="bench-tls-"))
+        sidecar, tls_port = start_sidecar(port, workdir)
+        get_lua = WRK_LUA_GET.replace("MAX_SEED", str(SEEDED - 1))
         try:
-            log("(b) GET /user through the service")
+            plain_runs: List[Result] = []
+            tls_runs: List[Result] = []
+            for round_no in range(1, args.rounds + 1):
+                log(f"round {round_no}/{args.rounds}: (a) GetItem, (b) GET /user, (d) through TLS")
+                direct_runs.append(direct_getitem(args.seconds, args.connections))
+                plain_runs.append(wrk("plain", base, args.seconds, args.connections, get_lua))
+                tls_runs.append(
+                    wrk(
+                        "tls",
+                        f"https://127.0.0.1:{tls_port}",
+                        args.seconds,
+                        args.connections,
+                        get_lua,
+                    )
+                )
             results.append(
-                wrk(
-                    "(b) GET /user?user_id via service",
-                    base,
-                    args.seconds,
-                    args.connections,
-                    WRK_LUA_GET.replace("MAX_SEED", str(SEEDED - 1)),
+                median_result(
+                    f"(a) boto3 GetItem x32 threads (median of {args.rounds})", direct_runs
+                )
+            )
+            results.append(
+                median_result(
+                    f"(b) GET /user?user_id via service (median of {args.rounds})", plain_runs
                 )
             )
             log("(b) POST /user through the service")
@@ -257,8 +327,16 @@ def main(argv: Optional[List[str]] = None) -> int:
                 wrk("(c) /healthz waitress", f"{base}/healthz", args.seconds, args.connections)
             )
         finally:
+            sidecar.terminate()
+            sidecar.wait(timeout=30)
+            shutil.rmtree(workdir, ignore_errors=True)
             service.terminate()
-            service.wait(timeout=10)
+            service.wait(timeout=30)
+        results.append(
+            median_result(
+                f"(d) GET /user?user_id via TLS sidecar (median of {args.rounds})", tls_runs
+            )
+        )
 
         dev_port = free_port()
         launcher = WERKZEUG_LAUNCHER.format(app_dir=str(APP_DIR), port=dev_port)
@@ -278,17 +356,23 @@ def main(argv: Optional[List[str]] = None) -> int:
             dev.wait(timeout=10)
 
         print(table(results))
-        a, get_b, post_b, health, builtin = results
+        a, get_b, post_b, health, tls_d, builtin = results
         ratio_get = get_b.rps / a.rps
         ratio_post = post_b.rps / a.rps
         ratio_health = health.rps / builtin.rps
+        ratio_tls = tls_d.rps / get_b.rps
+        spread = ", ".join(
+            f"{d.rps:.0f}/{p.rps:.0f}/{t.rps:.0f}"
+            for d, p, t in zip(direct_runs, plain_runs, tls_runs)
+        )
         print(f"\n(b)/(a) GET  = {ratio_get:.2f}   (goal >= 0.80)")
         print(f"(b)/(a) POST = {ratio_post:.2f}   (PutItem vs GetItem ceiling; informative)")
         print(f"(c) waitress / built-in = {ratio_health:.2f}x (goal >= 2x)")
+        print(f"(d)/(b) TLS / plain GET = {ratio_tls:.2f}  (goal >= 0.85; rounds a/b/d: {spread})")
         print("\nWhere one GET /user?user_id=... spends its time (50 requests, cumulative):")
         print(profile_one_get())
         errors = sum(r.errors for r in results)
-        met = ratio_get >= 0.8 and ratio_health >= 2 and errors == 0
+        met = ratio_get >= 0.8 and ratio_health >= 2 and ratio_tls >= 0.85 and errors == 0
         print("GOALS MET" if met else f"GOALS NOT MET (errors: {errors})")
         return 0 if met else 1
 

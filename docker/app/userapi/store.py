@@ -1,47 +1,94 @@
-"""DynamoDB access for users. The only module that talks to AWS."""
+"""DynamoDB access for users. The only module that talks to AWS.
+
+Every failure is sorted into one of four kinds, because each asks something different of the
+caller (see the README's error list):
+  StoreRejected      DynamoDB refused this request (ValidationException, other 4xx): a 400.
+  StoreMisconfigured table missing, access denied, bad credentials: a 500, and not ready.
+  StoreUnavailable   throttling, DynamoDB 5xx, timeouts, connection errors: a 503, retry later.
+  UserExists         the conditional create found the user_id taken: a 409.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from typing import Any, Dict, List, Optional, Tuple
+import threading
+from typing import Any, Dict, Optional
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ParamValidationError,
+    PartialCredentialsError,
+)
 
-# Bounded retries and timeouts: a slow table must turn into a quick 503, not a hung worker.
+# Bounded time per DynamoDB call, so a sick table turns into a quick 503, not a hung worker.
+# Worst case of one call: MAX_ATTEMPTS x (CONNECT + READ) + the standard mode's backoff before
+# the retry (rand(0,1) x 2**0 <= 1 s) = 2 x (1 + 2) + 1 = 7 s. One call per request.
+CONNECT_TIMEOUT = 1.0
+READ_TIMEOUT = 2.0
+MAX_ATTEMPTS = 2
+RETRY_BACKOFF_MAX = 1.0
+WORST_CASE_SECONDS = MAX_ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT) + RETRY_BACKOFF_MAX
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=2,
-    read_timeout=5,
+    # total_max_attempts counts the first try; botocore's `max_attempts` would count retries only.
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
     max_pool_connections=64,
 )
 
-# Errors that mean "the store is unavailable right now", as opposed to a bug in our request.
-_UNAVAILABLE_CODES = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "ResourceNotFoundException",
-    "AccessDeniedException",
-    "UnrecognizedClientException",
-}
+# "Retry later": DynamoDB is overloaded or failing, or did not answer in time.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+    }
+)
+# "Our deployment is wrong": no retry by the client fixes these; an operator must.
+_MISCONFIGURED_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "MissingAuthenticationTokenException",
+        "IncompleteSignatureException",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+    }
+)
 
 
-class StoreUnavailable(Exception):
-    """DynamoDB could not be reached or refused the call; the client should retry later."""
+class StoreError(Exception):
+    """Base of the store's failures."""
+
+
+class StoreUnavailable(StoreError):
+    """DynamoDB is throttling, failing or too slow; the client should retry later."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Every store slot is taken (a sick table): shed this request instead of queueing it."""
+
+
+class StoreMisconfigured(StoreError):
+    """The table is missing or we may not use it: an operator must act, retrying won't help."""
+
+
+class StoreRejected(StoreError):
+    """DynamoDB refused the request itself (e.g. ValidationException): the request is at fault."""
 
 
 class UserExists(Exception):
     """A user with this user_id is already stored."""
-
-
-class InvalidCursor(ValueError):
-    """The pagination cursor is not one we issued."""
 
 
 def _to_item(user: Dict[str, str]) -> Dict[str, Dict[str, str]]:
@@ -52,50 +99,72 @@ def _from_item(item: Dict[str, Dict[str, Any]]) -> Dict[str, str]:
     return {key: str(value.get("S", "")) for key, value in item.items()}
 
 
-def encode_cursor(last_key: Dict[str, Any]) -> str:
-    raw = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> Dict[str, Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as exc:
-        raise InvalidCursor("next cursor is malformed") from exc
-    if not isinstance(key, dict) or set(key) != {"user_id"}:
-        raise InvalidCursor("next cursor is malformed")
-    user_id = key["user_id"]
-    if not isinstance(user_id, dict) or not isinstance(user_id.get("S"), str):
-        raise InvalidCursor("next cursor is malformed")
-    return key
+def classify(exc: Exception, operation: str) -> Exception:
+    """The StoreError (or UserExists) that ``exc`` from ``operation`` means."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) or 500)
+        message = f"DynamoDB {operation} failed: {code}"
+        if code == "ConditionalCheckFailedException":
+            return UserExists(operation)
+        if code in _MISCONFIGURED_CODES:
+            return StoreMisconfigured(message)
+        if code in _UNAVAILABLE_CODES or status >= 500:
+            return StoreUnavailable(message)
+        return StoreRejected(message)
+    if isinstance(exc, ParamValidationError):
+        return StoreRejected(f"DynamoDB {operation} refused by the SDK: parameter validation")
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError, NoRegionError)):
+        return StoreMisconfigured(f"DynamoDB {operation} failed: {type(exc).__name__}")
+    if isinstance(exc, BotoCoreError):
+        # Connect/read timeouts, connection refused or reset, endpoint unreachable.
+        return StoreUnavailable(f"DynamoDB {operation} failed: {type(exc).__name__}")
+    return exc
 
 
 class UserStore:
-    """Users in one DynamoDB table with partition key ``user_id`` (S)."""
+    """Users in one DynamoDB table with partition key ``user_id`` (S).
 
-    def __init__(self, table: str, client: Any = None) -> None:
+    ``concurrency`` bounds the calls in flight at once: with a sick table each call may take
+    WORST_CASE_SECONDS, and without a bound every server thread would wait on DynamoDB while
+    health checks queue behind them. A call waits at most ``slot_wait`` seconds for a free slot
+    (a burst against a healthy table frees one in milliseconds), then fails fast (StoreBusy).
+    """
+
+    def __init__(
+        self, table: str, client: Any = None, concurrency: int = 0, slot_wait: float = 0.25
+    ) -> None:
         self.table = table
         # The client reads region, credentials and AWS_ENDPOINT_URL from the standard env.
         self.client = (
             client if client is not None else boto3.client("dynamodb", config=CLIENT_CONFIG)
         )
+        self._slots: Optional[threading.BoundedSemaphore] = (
+            threading.BoundedSemaphore(concurrency) if concurrency > 0 else None
+        )
+        self.slot_wait = slot_wait
+        # The last configuration fault seen, cleared by the next call that succeeds.
+        self.fault: Optional[str] = None
 
-    def _call(self, operation: str, **kwargs: Any) -> Dict[str, Any]:
+    def _call(self, operation: str, clears_fault: bool = True, **kwargs: Any) -> Dict[str, Any]:
+        if self._slots is not None and not self._slots.acquire(timeout=self.slot_wait):
+            raise StoreBusy(f"DynamoDB {operation}: all store slots busy")
         try:
-            return getattr(self.client, operation)(**kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "ConditionalCheckFailedException":
-                raise
-            if (
-                code in _UNAVAILABLE_CODES
-                or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500) >= 500
-            ):
-                raise StoreUnavailable(f"DynamoDB {operation} failed: {code}") from exc
-            raise
-        except BotoCoreError as exc:
-            raise StoreUnavailable(f"DynamoDB {operation} failed: {type(exc).__name__}") from exc
+            response: Dict[str, Any] = getattr(self.client, operation)(**kwargs)
+        except (ClientError, BotoCoreError) as exc:
+            mapped = classify(exc, operation)
+            if isinstance(mapped, StoreMisconfigured):
+                self.fault = str(mapped)
+            elif isinstance(mapped, (StoreRejected, UserExists)) and clears_fault:
+                self.fault = None  # DynamoDB answered about the request: the table is usable
+            raise mapped from exc
+        finally:
+            if self._slots is not None:
+                self._slots.release()
+        if clears_fault:
+            self.fault = None
+        return response
 
     def create(self, user: Dict[str, str]) -> Dict[str, str]:
         """Store a new user; never overwrites (the put is conditional, so nothing half-written)."""
@@ -106,10 +175,8 @@ class UserStore:
                 Item=_to_item(user),
                 ConditionExpression="attribute_not_exists(user_id)",
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise UserExists(user["user_id"]) from exc
-            raise
+        except UserExists:
+            raise UserExists(user["user_id"]) from None
         return user
 
     def get(self, user_id: str) -> Optional[Dict[str, str]]:
@@ -119,17 +186,10 @@ class UserStore:
         item = response.get("Item")
         return _from_item(item) if item else None
 
-    def list(
-        self, limit: int, cursor: Optional[str] = None
-    ) -> Tuple[List[Dict[str, str]], Optional[str]]:
-        kwargs: Dict[str, Any] = {"TableName": self.table, "Limit": limit}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
-        response = self._call("scan", **kwargs)
-        users = [_from_item(item) for item in response.get("Items", [])]
-        last_key = response.get("LastEvaluatedKey")
-        return users, encode_cursor(last_key) if last_key else None
-
     def ping(self) -> None:
-        """Raise StoreUnavailable unless the table answers (readiness)."""
-        self._call("describe_table", TableName=self.table)
+        """Raise a StoreError unless the table answers (readiness).
+
+        DescribeTable succeeding does not clear a fault seen on item calls: a task role that may
+        describe the table but not write it is still misconfigured.
+        """
+        self._call("describe_table", clears_fault=False, TableName=self.table)

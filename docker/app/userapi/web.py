@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import time
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Optional
+from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from userapi.logs import LOGGER_NAME
-from userapi.store import InvalidCursor, StoreUnavailable, UserExists, UserStore
-from userapi.validation import ValidationError, parse_limit, validate_new_user, validate_user_id
+from userapi.store import (
+    StoreError,
+    StoreMisconfigured,
+    StoreRejected,
+    StoreUnavailable,
+    UserExists,
+    UserStore,
+)
+from userapi.validation import (
+    ValidationError,
+    parse_json_body,
+    validate_new_user,
+    validate_user_id,
+)
 
 MAX_BODY_BYTES = 64 * 1024
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
@@ -96,8 +110,32 @@ def create_app(store: UserStore, logger: Optional[logging.Logger] = None) -> Fla
             extra={"fields": {"request_id": g.get("request_id"), "cause": str(exc)}},
         )
         response = _error(503, "user store temporarily unavailable, retry later")
-        response.headers["Retry-After"] = "1"
+        # Jittered, so clients told to come back do not all come back in the same second.
+        response.headers["Retry-After"] = str(random.randint(1, 5))  # noqa: S311 - jitter only
         return response
+
+    @app.errorhandler(StoreMisconfigured)
+    def store_misconfigured(exc: StoreMisconfigured) -> Response:
+        # An operator must act (table missing, access denied): an error, not an outage to wait
+        # out. /readyz reports not ready until a store call succeeds again.
+        log.error(
+            "store misconfigured",
+            extra={"fields": {"request_id": g.get("request_id"), "cause": str(exc)}},
+        )
+        return _error(500, "internal error")
+
+    @app.errorhandler(StoreRejected)
+    def store_rejected(exc: StoreRejected) -> Response:
+        # Validation should have caught it; log it so the gap gets closed.
+        log.warning(
+            "store rejected request",
+            extra={"fields": {"request_id": g.get("request_id"), "cause": str(exc)}},
+        )
+        return _error(400, "the user store refused this request")
+
+    @app.errorhandler(ValidationError)
+    def invalid(exc: ValidationError) -> Response:
+        return _error(400, str(exc))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
@@ -112,7 +150,13 @@ def create_app(store: UserStore, logger: Optional[logging.Logger] = None) -> Fla
 
     @app.get("/readyz")
     def readyz() -> Response:
-        store.ping()  # StoreUnavailable -> 503
+        try:
+            store.ping()
+        except StoreError as exc:
+            log.warning("not ready", extra={"fields": {"cause": str(exc)}})
+            return _error(503, "not ready: the user store does not answer")
+        if store.fault:
+            return _error(503, "not ready: the user store is misconfigured")
         return _json({"status": "ready", "table": store.table}, 200)
 
     @app.get("/openapi.json")
@@ -121,39 +165,32 @@ def create_app(store: UserStore, logger: Optional[logging.Logger] = None) -> Fla
 
     @app.post("/user")
     def create_user() -> Response:
-        if request.mimetype != "application/json":
-            return _error(415, "Content-Type must be application/json")
+        if request.mimetype != "application/json" or request.mimetype_params.get(
+            "charset", "utf-8"
+        ).lower() not in ("utf-8", "utf8"):
+            return _error(415, "Content-Type must be application/json (UTF-8)")
         # Read the body ourselves so the 64 KiB cap also holds for chunked uploads.
-        raw = request.get_data(cache=False)
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return _error(400, "body is not valid JSON")
-        try:
-            user = validate_new_user(body)
-        except ValidationError as exc:
-            return _error(400, str(exc))
+        user = validate_new_user(parse_json_body(request.get_data(cache=False)))
         try:
             stored = store.create(user)
         except UserExists:
             return _error(409, "a user with this user_id already exists")
-        return _json(stored, 201, headers={"Location": f"/user?user_id={stored['user_id']}"})
+        location = "/user?user_id=" + quote(stored["user_id"], safe="")
+        return _json(stored, 201, headers={"Location": location})
 
     @app.get("/user")
     def get_user() -> Response:
-        unknown = sorted(set(request.args) - {"user_id", "limit", "next"})
+        unknown = sorted(set(request.args) - {"user_id"})
         if unknown:
-            return _error(400, f"unknown query parameter(s): {', '.join(unknown)}")
-        user_id = request.args.get("user_id")
-        try:
-            if user_id is not None:
-                # limit/next only shape a listing; OpenAPI 3.0 cannot express "exclusive".
-                user = store.get(validate_user_id(user_id))
-                return _json(user, 200) if user else _error(404, "user not found")
-            limit = parse_limit(request.args.get("limit"))
-            users, cursor = store.list(limit, request.args.get("next") or None)
-        except (ValidationError, InvalidCursor) as exc:
-            return _error(400, str(exc))
-        return _json({"users": users, "next": cursor}, 200)
+            shown = ", ".join(json.dumps(key)[:40] for key in unknown[:5])
+            return _error(400, f"unknown query parameter(s): {shown}")
+        values = request.args.getlist("user_id")
+        if not values:
+            # There is no listing: a bulk read of the table would be unauthenticated (README).
+            return _error(400, "user_id is required")
+        if len(values) > 1:
+            return _error(400, "user_id must be given once")
+        user = store.get(validate_user_id(values[0]))
+        return _json(user, 200) if user else _error(404, "user not found")
 
     return app
