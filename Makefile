@@ -70,7 +70,7 @@ deps: venv ## Install everything the tests drive: apt packages (as root) and the
 
 # Typed Python we ship or share; the 3.8 check covers what runs on hosts, agents and in the image.
 MYPY_PATHS := $(wildcard docker/app auditscript cicd tests/support tests/bench tests/app)
-PY38_PATHS := $(wildcard docker/app docker/tls-proxy docker/healthcheck.py auditscript cicd/*.py cicd/route53check staticinfra/files)
+PY38_PATHS := $(wildcard docker/app docker/healthcheck.py docker/entrypoint.py auditscript cicd/*.py cicd/route53check staticinfra/roles/ebs_host/files/host_identity.py)
 
 .PHONY: lint
 lint: deps ## Run every linter (ruff, mypy, vermin and each section's own)

@@ -1,8 +1,10 @@
-"""Unit tests of staticinfra/files/host_identity.py, run as the real script (a subprocess)."""
+"""Unit tests of the host identity script (staticinfra/roles/ebs_host/files/host_identity.py), run
+as the real script (a subprocess). Also run on CPython 3.8 (the `py38` pass of `make test`)."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 import subprocess
 import sys
@@ -14,14 +16,19 @@ import pytest
 
 from tests.staticinfra.fake_imds import FakeImds
 from tests.support.localaws import free_port
+from tests.support.tools import missing
 
-SCRIPT = Path(__file__).resolve().parents[2] / "staticinfra" / "files" / "host_identity.py"
+pytestmark = pytest.mark.py38
+
+SCRIPT = Path(__file__).resolve().parents[2] / "staticinfra/roles/ebs_host/files/host_identity.py"
 IMDS_IP = "10.20.30.40"
 
 
-def run_script(*args: str) -> subprocess.CompletedProcess[str]:
+def run_script(*args: str, mounted_check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Runs the script; most tests write to a plain temporary folder, so allow that."""
+    extra = [] if mounted_check else ["--allow-unmounted"]
     return subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=60
+        [sys.executable, str(SCRIPT), *args, *extra], capture_output=True, text=True, timeout=60
     )
 
 
@@ -129,7 +136,7 @@ def test_no_address_at_all_exits_3(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setattr(module, "imds_local_ipv4", lambda url, timeout: None)
     monkeypatch.setattr(module, "primary_interface_ipv4", lambda: None)
 
-    assert module.main(["--output-dir", str(tmp_path)]) == 3
+    assert module.main(["--output-dir", str(tmp_path), "--allow-unmounted"]) == 3
     assert list(tmp_path.iterdir()) == []
 
 
@@ -146,3 +153,53 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "--timeout" in result.stderr
+
+
+def test_a_folder_on_the_root_filesystem_is_refused_with_exit_4(
+    imds: FakeImds, tmp_path: Path
+) -> None:
+    # What /example is after a boot without the volume (nofail): a plain directory.
+    result = run_script("--output-dir", str(tmp_path), "--imds-url", imds.url, mounted_check=True)
+
+    assert result.returncode == 4
+    assert "refusing to write" in result.stderr and "not a mounted volume" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    assert imds.requests == []  # refused before doing anything else
+
+
+def test_the_root_directory_itself_is_refused(imds: FakeImds) -> None:
+    result = run_script("--output-dir", "/", "--imds-url", imds.url, mounted_check=True)
+
+    assert result.returncode == 4
+    assert not Path("/ip.txt").exists()
+
+
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Path]:
+    """A real mount point (tmpfs), standing in for the mounted volume."""
+    if os.geteuid() != 0:
+        missing("mounting a tmpfs needs root")
+    target = tmp_path / "volume"
+    target.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(target)], check=True)
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+
+
+def test_a_mounted_volume_is_written(imds: FakeImds, mounted: Path) -> None:
+    result = run_script("--output-dir", str(mounted), "--imds-url", imds.url, mounted_check=True)
+
+    assert result.returncode == 0, result.stderr
+    assert (mounted / "ip.txt").read_text() == IMDS_IP + "\n"
+    assert (mounted / "hostname.txt").read_text() == socket.gethostname() + "\n"
+
+
+def test_help_explains_the_exit_codes() -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0
+    assert "--allow-unmounted" in result.stdout and "exit 4" in result.stdout

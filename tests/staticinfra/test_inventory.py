@@ -63,9 +63,26 @@ def test_aws_ec2_inventory_selects_tagged_running_instances(aws_env: MotoServer)
 
     data = inventory("inventories/aws_ec2.yml")
 
-    assert data["ebs_hosts"]["hosts"] == ["app-1"]
-    hostvars = data["_meta"]["hostvars"]["app-1"]
+    instance_id = wanted["InstanceId"]
+    assert data["ebs_hosts"]["hosts"] == [instance_id]
+    hostvars = data["_meta"]["hostvars"][instance_id]
     assert plain(hostvars["ansible_host"]) == wanted["PrivateIpAddress"]
     assert plain(hostvars["ansible_user"]) == "admin"
+    assert plain(hostvars["ebs_host_name_tag"]) == "app-1"
     zone_group = "az_" + wanted["Placement"]["AvailabilityZone"].replace("-", "_")
-    assert data[zone_group]["hosts"] == ["app-1"]
+    assert data[zone_group]["hosts"] == [instance_id]
+
+
+def test_instances_sharing_a_name_tag_are_two_hosts(aws_env: MotoServer) -> None:
+    # An Auto Scaling group gives all its instances the same Name tag.
+    ec2 = boto3.client("ec2")
+    first = launch(ec2, "web", "ebs-host")
+    second = launch(ec2, "web", "ebs-host")
+
+    data = inventory("inventories/aws_ec2.yml")
+
+    assert sorted(data["ebs_hosts"]["hosts"]) == sorted([first["InstanceId"], second["InstanceId"]])
+    for instance in (first, second):
+        hostvars = data["_meta"]["hostvars"][instance["InstanceId"]]
+        assert plain(hostvars["ebs_host_name_tag"]) == "web"
+        assert plain(hostvars["ansible_host"]) == instance["PrivateIpAddress"]
