@@ -37,7 +37,7 @@ module "ecr" {
   repositories            = var.repositories
   kms_key_arn             = module.kms.arn
   keep_tagged_days        = var.keep_tagged_days
-  replication_region      = var.dr_region
+  replication_region      = var.enable_replication ? var.dr_region : null
   replication_kms_key_arn = module.kms_dr.arn
 
   create_repository_creation_template = var.create_repository_creation_template

