@@ -10,6 +10,12 @@ mock_provider "aws" {
       partition = "aws"
     }
   }
+  # A mock's computed ARN is a random string, which the DLM policy's ARN check refuses.
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/ebs-host-dlm"
+    }
+  }
 }
 
 run "targets_the_role_volumes_daily" {
