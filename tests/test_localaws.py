@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator
+
 import boto3
+from botocore.config import Config
 
 from tests.support.localaws import MotoServer
+from tests.support.moto_serial import Serialized
 
 
 def test_clients_reach_moto_only_through_the_standard_env(aws_env: MotoServer) -> None:
@@ -20,3 +28,61 @@ def test_reset_forgets_everything(aws_env: MotoServer) -> None:
     client.create_queue(QueueName="gone-after-reset")
     aws_env.reset()
     assert client.list_queues().get("QueueUrls", []) == []
+
+
+def test_serialized_server_answers_parallel_clients_one_request_at_a_time(tmp_path: Path) -> None:
+    """The e2e's moto (tests/support/moto_serial.py): same AWS API through the standard env,
+    and no two requests inside moto at once, however many clients call in parallel."""
+    with MotoServer(serialized=True, log_path=tmp_path / "moto.log") as server:
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=server.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, max_pool_connections=16),
+        )
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        group = ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
+
+        def allow(n: int) -> None:
+            ec2.authorize_security_group_egress(
+                GroupId=group,
+                IpPermissions=[
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                     "IpRanges": [{"CidrIp": f"10.0.{n}.0/24"}]}
+                ],
+            )  # fmt: skip
+
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(allow, range(24)))
+        rules = ec2.describe_security_group_rules(
+            Filters=[{"Name": "group-id", "Values": [group]}]
+        )["SecurityGroupRules"]
+        assert sorted(r["CidrIpv4"] for r in rules if r["IsEgress"] and r.get("FromPort") == 443) \
+            == sorted(f"10.0.{n}.0/24" for n in range(24))  # fmt: skip
+
+
+def test_serialized_middleware_never_overlaps_requests() -> None:
+    inside = 0
+    most = 0
+    guard = threading.Lock()
+
+    def app(environ: Dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        nonlocal inside, most
+        with guard:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.01)
+        start_response("200 OK", [])
+        yield b"body rendered "  # a lazily rendered body is read out under the lock too
+        time.sleep(0.01)
+        with guard:
+            inside -= 1
+        yield b"late"
+
+    wrapped = Serialized(app)
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: wrapped({}, lambda *a: None), range(32)))
+    assert most == 1
+    assert bodies == [[b"body rendered late"]] * 32

@@ -247,7 +247,9 @@ def deployed(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         # and the service's task_definition postcondition as on AWS. It must equal the prod
         # desired_count (no autoscaling on moto).
         mp.setenv("MOTO_ECS_SERVICE_RUNNING", str(DESIRED_COUNT))
-        with MotoServer(log_path=work / "moto.log") as server:
+        # One request at a time: moto's shared state races under a parallel apply (a 500 after
+        # the write, retried into InvalidPermission.Duplicate); tests/support/moto_serial.py.
+        with MotoServer(log_path=work / "moto.log", serialized=True) as server:
             for key in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
                 mp.delenv(key, raising=False)
             for key, value in server.env(REGION).items():

@@ -40,8 +40,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 class MotoServer:
     """A moto server process on 127.0.0.1, started and stopped by its owner."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", log_path: Optional[Path] = None):
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        log_path: Optional[Path] = None,
+        serialized: bool = False,
+    ):
+        """`serialized`: one request at a time (tests/support/moto_serial.py says why)."""
         self.host = host
+        self.serialized = serialized
         self.port = port or free_port(host)
         self.log_path = log_path
         self.process: Optional[subprocess.Popen[bytes]] = None
@@ -66,13 +74,20 @@ class MotoServer:
     def start(self, timeout: float = 30.0) -> MotoServer:
         moto_server = Path(sys.executable).with_name("moto_server")
         cmd = [str(moto_server) if moto_server.exists() else "moto_server"]
+        if self.serialized:
+            cmd = [sys.executable, "-m", "tests.support.moto_serial"]
         cmd += ["-H", self.host, "-p", str(self.port)]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = dict(os.environ)
         # ACM certificates issue immediately, so terraform's validation waits end at once.
         env.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
         self.process = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            cwd=Path(__file__).resolve().parents[2],  # the repo root, for `-m tests.support...`
         )
         self.wait_ready(timeout)
         return self
