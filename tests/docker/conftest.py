@@ -134,13 +134,10 @@ def newcomer() -> pwd.struct_passwd:
 # Capabilities whose tests do not pass yet on the engine named. `make test` leaves them out
 # (marker `unfinished`, see docker/README.md "What does not work yet"); run them with
 # `pytest -m unfinished tests/docker`. Keep this list short and dated.
-UNFINISHED = {
-    # 2026-12-02: dockerd 20.10's copy API fails on the numeric `user: "0:0"` ("getent unable to
-    # find entry"), so `compose watch` cannot sync; passes on podman.
-    "test_watch_syncs_an_edit_into_the_running_service_without_a_rebuild[docker]",
-    # 2026-12-02: on podman `compose stop app` took 10.7 s (the SIGTERM did not reach the service
-    # through podman's init in time); the rest of the flow passes; passes on Docker Engine.
-    "test_plain_compose_up_from_docker_dir_as_a_non_root_engineer[podman]",
+UNFINISHED: set[str] = {
+    # Empty. Fixed 2026-12-02: compose watch on Docker Engine 20.10 (`user: "0"`, not "0:0",
+    # which the engine's copy API looks up in the host's passwd) and the 10 s stop on podman
+    # (the init lacked CAP_KILL to signal the service running as another UID).
 }
 
 

@@ -2,7 +2,7 @@
 
 The images are built once with podman on local bases (the service's carries the machine's real
 CPython 3.8.18) and loaded into the private dockerd. The service runs the way compose runs it:
-started as root with every capability dropped but CHOWN/SETUID/SETGID, read-only root, tmpfs
+started as root with every capability dropped but CHOWN/SETUID/SETGID/KILL, read-only root, tmpfs
 /tmp, a logs folder bind-mounted that belongs to UID 12345 (a stand-in for "the engineer"; the
 tests run as root), so the entrypoint must become 12345 and the host must see 12345's files.
 """
@@ -37,8 +37,8 @@ DYNAMODB_ENV = {
     "LOG_FILE_REQUIRED": "true",
 }
 AS_COMPOSE = [
-    "--user", "0:0", "--cap-drop", "ALL",
-    "--cap-add", "CHOWN", "--cap-add", "SETUID", "--cap-add", "SETGID",
+    "--user", "0", "--cap-drop", "ALL",
+    "--cap-add", "CHOWN", "--cap-add", "SETUID", "--cap-add", "SETGID", "--cap-add", "KILL",
     "--security-opt", "no-new-privileges",
 ]  # fmt: skip
 

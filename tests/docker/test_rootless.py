@@ -70,8 +70,8 @@ def test_rootless_podman_writes_the_engineers_own_log_files(
     name = engines.unique("sre-rootless-app")
     run_args: List[str] = [
         "podman", "run", "-d", "--name", name, "--network", "none",
-        "--user", "0:0", "--cap-drop", "ALL",
-        "--cap-add", "CHOWN", "--cap-add", "SETUID", "--cap-add", "SETGID",
+        "--user", "0", "--cap-drop", "ALL",
+        "--cap-add", "CHOWN", "--cap-add", "SETUID", "--cap-add", "SETGID", "--cap-add", "KILL",
         "--read-only", "--tmpfs", "/tmp", "-v", f"{logs}:/var/log/app",
         "-e", "LOG_FILE_REQUIRED=true", "-e", "AWS_DEFAULT_REGION=us-east-1",
         "-e", "AWS_ACCESS_KEY_ID=local", "-e", "AWS_SECRET_ACCESS_KEY=local",

@@ -163,9 +163,12 @@ def test_compose_file_follows_the_v2_spec_and_the_readme(docker_dir: Path) -> No
         assert service["cap_drop"] == ["ALL"]
         assert "no-new-privileges:true" in service["security_opt"]
     assert app["ports"] == ["127.0.0.1:${APP_PORT:-5000}:5000"]
-    # Root only to become the owner of ./logs: exactly the three capabilities that takes.
-    assert app["user"] == "0:0"
-    assert sorted(app["cap_add"]) == ["CHOWN", "SETGID", "SETUID"]
+    # Root only to become the owner of ./logs (CHOWN, SETUID, SETGID), plus KILL so the init
+    # can forward SIGTERM to the service running as another UID (podman's catatonit needs it).
+    # A bare UID: the engine's copy API (compose watch) resolves it on the host, where "0:0"
+    # is not found on Docker Engine (moby#34142, compose#12467).
+    assert app["user"] == "0"
+    assert sorted(app["cap_add"]) == ["CHOWN", "KILL", "SETGID", "SETUID"]
     assert app["environment"]["LOG_FILE_REQUIRED"] == "true"
     logs = next(v for v in app["volumes"] if v["target"] == "/var/log/app")
     assert logs["source"] == "./logs"
