@@ -181,8 +181,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         python auditscript/audit.py --region us-east-1 --output /tmp/audit.csv""")
         if shutil.which("docker") or shutil.which("podman"):
             print("\n   Same service in containers: make demo DEMO=container")
-        if shutil.which("docker") or shutil.which("podman"):
-            print("\n   Same service in containers: make demo DEMO=container")
         if args.no_wait:
             return 1 if failures else 0
         print("\n   Running. Press Ctrl-C to stop.", flush=True)
@@ -194,15 +192,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         interrupted = True
         return 0
     finally:
+        # Each phase says what it waits for and how long it took (stderr), so a slow stop
+        # shows where the time went.
+        started = time.monotonic()
         if service is not None and service.poll() is None:
+            print(f"\nstopping the service (pid {service.pid}) ...", file=sys.stderr, flush=True)
             service.terminate()
             try:
                 service.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                print("the service did not stop within 10 s: killed", file=sys.stderr)
                 service.kill()
+                service.wait()
+        print(f"stopping the moto server ({moto.endpoint}) ...", file=sys.stderr, flush=True)
         moto.stop()
         if interrupted:
-            print("\nstopped the service and the moto server", file=sys.stderr)
+            took = time.monotonic() - started
+            print(f"stopped the service and the moto server in {took:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
