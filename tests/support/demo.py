@@ -149,6 +149,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Ctrl-C must stop the demo even when it was started from a context that ignores SIGINT
+    # (any `cmd &` of a non-interactive shell, e.g. a CI script): Python keeps an inherited
+    # SIG_IGN instead of installing its KeyboardInterrupt handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         moto.start()
         env = {**os.environ, **moto.env()}
