@@ -4,7 +4,8 @@
 # again. Removed: the Debian packages tests/support/system-deps.sh installed (it records them in
 # its state file) plus the dependencies that only they pulled in, the podman configuration it wrote,
 # the podman images the tests built (all `localhost/...`: nothing can be pulled here), and the tool
-# builds in ~/.cache/sre-monorepo. Download caches (uv, Go modules, Maven, npm) are kept: a fresh
+# builds in ~/.cache/sre-monorepo. Download and build caches (uv, Go modules and build cache, Maven,
+# npm, apt archives) are kept: a fresh
 # machine fetches them from the registries, which only costs time.
 #
 #   tests/support/rehearse-fresh.sh            remove, then clone and run .ci/run (needs root)
