@@ -72,10 +72,11 @@ class MotoServer:
         }
 
     def start(self, timeout: float = 30.0) -> MotoServer:
-        moto_server = Path(sys.executable).with_name("moto_server")
-        cmd = [str(moto_server) if moto_server.exists() else "moto_server"]
         if self.serialized:
             cmd = [sys.executable, "-m", "tests.support.moto_serial"]
+        else:
+            moto_server = Path(sys.executable).with_name("moto_server")
+            cmd = [str(moto_server) if moto_server.exists() else "moto_server"]
         cmd += ["-H", self.host, "-p", str(self.port)]
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = dict(os.environ)
