@@ -212,6 +212,8 @@ class Engine:
         self.compose = compose
         self.config = workdir / "docker-config"
         self.socket = workdir / "engine.sock"
+        # The engine's daemon (podman system service, or dockerd), once start() has run.
+        self.process: Optional[subprocess.Popen[bytes]] = None
 
     # The Docker CLI (and compose) pointed at this engine.
     def env(self) -> Dict[str, str]:
@@ -315,10 +317,6 @@ class Podman(Engine):
 
     name = "podman"
 
-    def __init__(self, workdir: Path, compose: Optional[Path]) -> None:
-        super().__init__(workdir, compose)
-        self.process: Optional[subprocess.Popen[bytes]] = None
-
     def cli(
         self, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
@@ -357,10 +355,6 @@ class DockerDaemon(Engine):
     """Debian's dockerd on its own socket, data root and exec root; stopped by its pid."""
 
     name = "docker"
-
-    def __init__(self, workdir: Path, compose: Optional[Path]) -> None:
-        super().__init__(workdir, compose)
-        self.process: Optional[subprocess.Popen[bytes]] = None
 
     def cli(
         self, *args: str, check: bool = True, timeout: float = 600
