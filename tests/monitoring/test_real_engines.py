@@ -444,15 +444,24 @@ def probe_stack(
             app.wait(timeout=10)
 
 
-def wait_value(prom: Prometheus, expr: str, expected: float, timeout: float = 30) -> None:
+def wait_value(
+    prom: Prometheus, expr: str, expected: float, series: int = 1, timeout: float = 30
+) -> None:
+    """Wait until `expr` has exactly `series` series, all equal to `expected`.
+
+    The series count is part of the wait, not a later assert: each target is scraped on its own
+    schedule, so right after the first scrape only some of the series exist yet.
+    """
     deadline = time.monotonic() + timeout
     result: List[Dict[str, Any]] = []
     while time.monotonic() < deadline:
         result = prom.query(expr)
-        if result and all(float(r["value"][1]) == expected for r in result):
+        if len(result) == series and all(float(r["value"][1]) == expected for r in result):
             return
         time.sleep(0.5)
-    raise AssertionError(f"{expr} != {expected} within {timeout}s: {result}")
+    raise AssertionError(
+        f"{expr}: wanted {series} series == {expected} within {timeout}s, got {result}"
+    )
 
 
 def test_probes_and_the_scripted_transaction_succeed_against_the_service(
@@ -461,8 +470,8 @@ def test_probes_and_the_scripted_transaction_succeed_against_the_service(
     prom = probe_stack.prom
     wait_value(prom, 'probe_success{job="blackbox-middleware",module="user_post_plain"}', 1)
     wait_value(prom, 'probe_success{job="blackbox-middleware",module="healthz_plain"}', 1)
-    wait_value(prom, 'synthetic_transaction_success{check="user-post-get"}', 1)
-    assert len(prom.query('synthetic_transaction_success{check="user-post-get"}')) == 2
+    # One series per prober region.
+    wait_value(prom, 'synthetic_transaction_success{check="user-post-get"}', 1, series=2)
     # The vendor sandbox: the region with the right token passes, the one with a stale token
     # fails, and only that one.
     wait_value(prom, 'synthetic_transaction_success{check="vendor-sandbox",region="eu-west-1"}', 1)
