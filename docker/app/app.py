@@ -37,6 +37,7 @@ from typing import Any, Dict
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from userapi import UserStore, create_app
+from userapi.lingering import LingeringChannel
 from userapi.logs import configure
 from userapi.web import MAX_BODY_BYTES
 from waitress import create_server, wasyncore
@@ -148,6 +149,8 @@ def main() -> int:
         connection_limit=1000,
         **proxy,
     )
+    # A refused upload's 413 must reach a client that is still sending (userapi/lingering.py).
+    server.channel_class = LingeringChannel
     stopping = threading.Event()
 
     def _stop(signum: int, _frame: Any) -> None:
