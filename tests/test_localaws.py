@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -9,9 +10,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator
 
 import boto3
+import pytest
 from botocore.config import Config
 
-from tests.support.localaws import MotoServer
+from tests.support.localaws import MotoServer, refused_port
 from tests.support.moto_serial import Serialized
 
 
@@ -86,3 +88,11 @@ def test_serialized_middleware_never_overlaps_requests() -> None:
         bodies = list(pool.map(lambda _: wrapped({}, lambda *a: None), range(32)))
     assert most == 1
     assert bodies == [[b"body rendered late"]] * 32
+
+
+def test_a_refused_port_refuses_connections_and_cannot_be_taken_while_held() -> None:
+    with refused_port() as port:
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        with socket.socket() as other, pytest.raises(OSError):
+            other.bind(("127.0.0.1", port))

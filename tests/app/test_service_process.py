@@ -20,7 +20,7 @@ import requests
 from userapi.store import WORST_CASE_SECONDS
 
 from tests.app.conftest import APP_DIR, RunningApp, launch, start_app, stop_app, wait_http
-from tests.support.localaws import DUMMY_CREDENTIALS, free_port
+from tests.support.localaws import DUMMY_CREDENTIALS, free_port, refused_port
 
 pytestmark = [pytest.mark.py38, pytest.mark.integration]
 
@@ -265,26 +265,26 @@ def test_sigterm_lets_an_in_flight_request_finish(slow_dynamo: SlowDynamo, tmp_p
 
 
 def test_dynamodb_down_is_503_not_a_stack_trace(tmp_path: Path, users_table: str) -> None:
-    env = dict(os.environ)
-    env["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    port = free_port()
-    process = start_app(env, tmp_path / "logs", port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/healthz", process)
-        started = time.monotonic()
-        response = requests.post(
-            f"{base}/user", json={"name": "A", "email": "a@example.com"}, timeout=30
-        )
-        assert response.status_code == 503
-        assert response.json() == {
-            "error": "user store temporarily unavailable, retry later",
-            "status": 503,
-        }
-        assert "Traceback" not in response.text
-        assert requests.get(f"{base}/readyz", timeout=30).status_code == 503
-        assert requests.get(f"{base}/healthz", timeout=5).status_code == 200  # liveness stays up
-        assert time.monotonic() - started < 3 * WORST_CASE_SECONDS
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with refused_port() as nowhere:  # held for the whole test: the service cannot get it
+        env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{nowhere}")
+        port = free_port()
+        process = start_app(env, tmp_path / "logs", port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{base}/healthz", process)
+            started = time.monotonic()
+            response = requests.post(
+                f"{base}/user", json={"name": "A", "email": "a@example.com"}, timeout=30
+            )
+            assert response.status_code == 503
+            assert response.json() == {
+                "error": "user store temporarily unavailable, retry later",
+                "status": 503,
+            }
+            assert "Traceback" not in response.text
+            assert requests.get(f"{base}/readyz", timeout=30).status_code == 503
+            assert requests.get(f"{base}/healthz", timeout=5).status_code == 200  # liveness
+            assert time.monotonic() - started < 3 * WORST_CASE_SECONDS
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

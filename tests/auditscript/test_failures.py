@@ -11,7 +11,7 @@ import pytest
 
 from tests.auditscript.conftest import RunAudit
 from tests.auditscript.throttle_proxy import ThrottleProxy
-from tests.support.localaws import MotoServer, free_port
+from tests.support.localaws import MotoServer, refused_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.py38]
 
@@ -102,9 +102,10 @@ def test_bad_region_exit_5(
 def test_endpoint_unreachable_exit_6(
     subprocess_env: Dict[str, str], run_audit: RunAudit, existing: Path
 ) -> None:
-    env = dict(subprocess_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
-    env["AWS_MAX_ATTEMPTS"] = "1"
-    result = run_audit("--region", "us-east-1", "--output", str(existing), env=env)
+    with refused_port() as nowhere:
+        env = dict(subprocess_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{nowhere}")
+        env["AWS_MAX_ATTEMPTS"] = "1"
+        result = run_audit("--region", "us-east-1", "--output", str(existing), env=env)
     assert_clean_failure(result, 6, "cannot reach", "AWS_ENDPOINT_URL")
     assert_untouched(existing)
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from tests.cicd.route53_seed import ZONE, create_zone, upsert, weighted
-from tests.support.localaws import free_port
+from tests.support.localaws import refused_port
 from tests.support.tools import require_tool
 
 pytestmark = [pytest.mark.integration, pytest.mark.py38]
@@ -86,10 +86,11 @@ def test_script_without_credentials(
 
 
 def test_script_unreachable_endpoint(repo_root: Path, subprocess_env: Dict[str, str]) -> None:
-    env = dict(
-        subprocess_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1"
-    )
-    result = run_script(repo_root, env)
+    with refused_port() as nowhere:
+        env = dict(
+            subprocess_env, AWS_ENDPOINT_URL=f"http://127.0.0.1:{nowhere}", AWS_MAX_ATTEMPTS="1"
+        )
+        result = run_script(repo_root, env)
     assert result.returncode == 2
     assert "cannot reach the Route 53 endpoint" in result.stderr
     assert_no_traceback(result)

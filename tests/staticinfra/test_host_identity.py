@@ -15,7 +15,7 @@ from typing import Iterator, List
 import pytest
 
 from tests.staticinfra.fake_imds import FakeImds
-from tests.support.localaws import free_port
+from tests.support.localaws import refused_port
 from tests.support.tools import missing
 
 pytestmark = pytest.mark.py38
@@ -83,11 +83,10 @@ def test_existing_files_are_replaced_not_appended(imds: FakeImds, tmp_path: Path
 
 
 def test_without_imds_the_primary_interface_address_is_used(tmp_path: Path) -> None:
-    closed_port = free_port()  # nothing listens there: like a host that is not on EC2
-
-    result = run_script(
-        "--output-dir", str(tmp_path), "--imds-url", f"http://127.0.0.1:{closed_port}"
-    )
+    with refused_port() as nowhere:  # like a host that is not on EC2
+        result = run_script(
+            "--output-dir", str(tmp_path), "--imds-url", f"http://127.0.0.1:{nowhere}"
+        )
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "ip.txt").read_text() == route_source_address() + "\n"

@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 DEFAULT_REGION = "us-east-1"
 # Dummy credentials: moto accepts anything; real AWS would reject these.
@@ -35,6 +35,20 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
+    """A port where nothing listens for as long as the block runs: connections are refused.
+
+    A port from ``free_port`` is only free until someone takes it, and the next ``free_port``
+    can hand out the same number: a test that pointed AWS_ENDPOINT_URL at "nothing" and then
+    started its service on a second free port once got the service itself as its DynamoDB (a
+    400, not the 503 expected). Holding the port bound, never listening, rules that out.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        yield int(sock.getsockname()[1])
 
 
 class MotoServer:
