@@ -21,7 +21,9 @@ from typing import Optional
 
 from waitress.channel import HTTPChannel
 
-LINGER_SECONDS = 5.0  # nginx's lingering_timeout default
+# In all, from the half-close. nginx waits 5 s for each next read (lingering_timeout) and 30 s in
+# all (lingering_time); 5 s in all is enough for a body of the size we accept to finish arriving.
+LINGER_SECONDS = 5.0
 READ_BYTES = 65536
 
 
