@@ -115,21 +115,18 @@ def test_as_root_becomes_the_owner_of_the_log_folder(tmp_path: Path) -> None:
 
 def test_unreachable_dynamodb_exits_69_after_the_bounded_wait(tmp_path: Path) -> None:
     with refused_port() as nowhere:
-        result = run(tmp_path, unreachable_env(nowhere), "echo", "served")
+        env = {
+            "LOG_DIR": "",
+            "ENSURE_TABLE": "users",
+            "ENSURE_TABLE_SECONDS": "2",
+            "CREATE_TABLE_SCRIPT": str(CREATE_TABLE),
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{nowhere}",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_MAX_ATTEMPTS": "1",  # one quick try per round: the bound is ENSURE_TABLE_SECONDS
+            "PYTHONPATH": os.pathsep.join(sys.path),
+        }
+        result = run(tmp_path, env, "echo", "served")
     assert result.returncode == 69, result.stderr
     assert "never answered" in result.stderr and "served" not in result.stdout
-
-
-def unreachable_env(port: int) -> Dict[str, str]:
-    return {
-        "LOG_DIR": "",
-        "ENSURE_TABLE": "users",
-        "ENSURE_TABLE_SECONDS": "2",
-        "CREATE_TABLE_SCRIPT": str(CREATE_TABLE),
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-        "AWS_MAX_ATTEMPTS": "1",  # one quick try per round: the bound is ENSURE_TABLE_SECONDS
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
