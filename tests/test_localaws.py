@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.support.localaws import MotoServer, refused_port
+from tests.support.localaws import MotoServer, refused_port, stop_group
 from tests.support.moto_serial import Serialized
 
 
@@ -96,3 +98,41 @@ def test_a_refused_port_refuses_connections_and_cannot_be_taken_while_held() -> 
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
         with socket.socket() as other, pytest.raises(OSError):
             other.bind(("127.0.0.1", port))
+
+
+def test_stop_group_stops_what_the_server_spawned_and_kills_what_ignores_sigterm() -> None:
+    # A launcher (like npx or a shell) whose child outlives a SIGTERM to the launcher alone, and
+    # ignores SIGTERM itself: stopping must reach the child, and not wait on it forever.
+    script = (
+        "import signal, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', "
+        "'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(flush=True); "
+        "time.sleep(60)'], stdout=subprocess.PIPE)\n"
+        "child.stdout.readline()\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert process.stdout is not None
+    child_pid = int(process.stdout.readline())
+    started = time.monotonic()
+    stop_group(process, grace=1.0)
+    took = time.monotonic() - started
+    assert process.returncode is not None
+    deadline = time.monotonic() + 5
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child_pid), "the spawned child survived stop_group"
+    assert took < 4, f"stop_group took {took:.1f} s with a 1 s grace"
+    process.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie (an orphan is reaped by init, not by us)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Dict, Optional
 
-from tests.support.localaws import DEFAULT_REGION, DUMMY_CREDENTIALS, free_port
+from tests.support.localaws import DEFAULT_REGION, DUMMY_CREDENTIALS, free_port, stop_group
 
 VERSION = "4.0.0"
 REPO = Path(__file__).resolve().parents[2]
@@ -120,15 +120,8 @@ class Dynalite:
             client.delete_table(TableName=name)
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        if self.process is not None:
+            stop_group(self.process)
         self.process = None
 
     def __enter__(self) -> Dynalite:

@@ -50,6 +50,24 @@ def refused_port(host: str = "127.0.0.1") -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
+def stop_group(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """Stop a server started with start_new_session=True: SIGTERM to its whole process group (the
+    launcher, such as npx, and whatever it spawned), up to `grace` seconds for the launcher to
+    exit, then SIGKILL to whatever is left of the group. Waiting for the launcher alone is not
+    enough: a child that ignored SIGTERM would outlive it and keep the port. (Polling the group
+    instead is no good here: PID 1 of these machines does not reap orphans, so an exited child
+    stays a zombie member of the group.)"""
+    if process.returncode is not None:
+        return  # reaped before: its PID, so its group ID, may already belong to someone else
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 class MotoServer:
     """A moto server process on 127.0.0.1, started and stopped by its owner."""
 
@@ -126,15 +144,8 @@ class MotoServer:
             pass
 
     def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        if self.process is not None:
+            stop_group(self.process)
         self.process = None
 
     def __enter__(self) -> MotoServer:
